@@ -1,0 +1,163 @@
+"""Connections to OCI Object Storage and to the BYOD S3 bucket, plus transfer tuning.
+
+Values reach the resources as ``EnvVar`` references wherever the variable is set, so the UI and
+run config show variable names rather than values. AWS credentials are never settings here: they
+come from the standard AWS chain (environment, profile, instance role).
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import boto3
+import dagster as dg
+from botocore.config import Config
+from dagster_aws.s3 import S3Resource
+from dagster_aws.utils import construct_boto_client_retry_config
+from pydantic import Field
+
+from focus_pipeline.lib.naming import Naming
+from focus_pipeline.lib.oci_source import OciConnection, OciReportSource
+from focus_pipeline.lib.retry import RetryPolicy
+from focus_pipeline.lib.transfer import MIB, TransferOptions
+from focus_pipeline.settings import FocusSettings, env_name
+
+
+class OciFocusReportsResource(dg.ConfigurableResource):
+    """The OCI bucket where Oracle writes your tenancy's FOCUS reports."""
+
+    namespace: str = Field(default="bling", description="Object Storage namespace (Oracle's).")
+    bucket: str = Field(description="Bucket holding the reports: your tenancy OCID.")
+    prefix: str = Field(default="FOCUS Reports/", description="Where the day folders start.")
+    region: str | None = Field(default=None, description="Home region; default from the config.")
+    auth: str = Field(
+        default="config_file",
+        description="config_file, instance_principal, resource_principal or security_token.",
+    )
+    config_file: str = Field(default="~/.oci/config", description="OCI config file path.")
+    profile: str = Field(default="DEFAULT", description="Profile in the OCI config file.")
+    endpoint: str | None = Field(default=None, description="Endpoint override (emulator, PE).")
+    max_retries: int = Field(default=5, description="Retries of one request or ranged read.")
+    retry_backoff_seconds: float = Field(default=1.0, description="First retry delay, doubled.")
+
+    def connection(self) -> OciConnection:
+        return OciConnection(
+            auth=self.auth,
+            config_file=self.config_file,
+            profile=self.profile,
+            region=self.region or None,
+            endpoint=self.endpoint or None,
+        )
+
+    def retry_policy(self) -> RetryPolicy:
+        return RetryPolicy(int(self.max_retries), float(self.retry_backoff_seconds))
+
+    def source(self) -> OciReportSource:
+        """A thread-safe reader; build one per run or tick and share it."""
+        return OciReportSource(
+            self.connection().build_client, self.namespace, self.bucket, self.retry_policy()
+        )
+
+
+class ByodS3Resource(S3Resource):
+    """The Umbrella BYOD bucket and account path the reports are delivered to.
+
+    Extends dagster-aws's ``S3Resource`` (credentials, region, endpoint, retries) with the
+    destination and a connection pool sized for parallel part uploads: botocore's default of
+    10 connections would be exhausted by a few files copying parts in parallel.
+    """
+
+    bucket: str = Field(description="Destination bucket.")
+    prefix: str = Field(default="", description="BYOD account path inside the bucket.")
+    date_format: str = Field(default="%Y-%m-%d", description="strftime format of the key's day.")
+    name_separator: str = Field(default="_", description="Between the day and the file name.")
+    max_pool_connections: int = Field(default=64, description="HTTP connections to S3 per run.")
+
+    def get_client(self) -> Any:
+        session = boto3.session.Session(profile_name=self.profile_name)
+        config = construct_boto_client_retry_config(self.max_attempts).merge(
+            Config(max_pool_connections=self.max_pool_connections)
+        )
+        return session.client(
+            "s3",
+            region_name=self.region_name,
+            endpoint_url=self.endpoint_url,
+            use_ssl=self.use_ssl,
+            verify=self.verify,
+            aws_access_key_id=self.aws_access_key_id,
+            aws_secret_access_key=self.aws_secret_access_key,
+            aws_session_token=self.aws_session_token,
+            config=config,
+        )
+
+
+class TransferResource(dg.ConfigurableResource):
+    """How hard a run pushes: files at once, parts per file and part size."""
+
+    max_concurrent_transfers: int = Field(default=4, description="Files copied at once.")
+    streams_per_file: int = Field(default=4, description="Parts of one file in flight at once.")
+    part_size_mb: int = Field(default=8, description="Part size in MiB (raised for huge files).")
+
+    def options(self) -> TransferOptions:
+        return TransferOptions(
+            part_size=int(self.part_size_mb) * MIB,
+            streams_per_file=int(self.streams_per_file),
+            max_concurrent_files=int(self.max_concurrent_transfers),
+        )
+
+
+def naming_for(oci: OciFocusReportsResource, s3: ByodS3Resource) -> Naming:
+    return Naming(
+        oci_prefix=oci.prefix,
+        s3_prefix=s3.prefix,
+        date_format=s3.date_format,
+        separator=s3.name_separator,
+    )
+
+
+def _env(settings: FocusSettings, field: str) -> Any:
+    """``EnvVar`` when the variable is set, else the validated default."""
+    value = getattr(settings, field)
+    name = env_name(field)
+    if os.environ.get(name):
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, int):
+            return dg.EnvVar.int(name)
+        if isinstance(value, str):
+            return dg.EnvVar(name)
+    return value
+
+
+def build_resources(settings: FocusSettings) -> dict[str, Any]:
+    def env(field: str) -> Any:
+        return _env(settings, field)
+
+    return {
+        "oci": OciFocusReportsResource(
+            namespace=env("oci_namespace"),
+            bucket=env("oci_bucket"),
+            prefix=env("oci_prefix"),
+            region=env("oci_region"),
+            auth=env("oci_auth"),
+            config_file=env("oci_config_file"),
+            profile=env("oci_profile"),
+            endpoint=env("oci_endpoint"),
+            max_retries=env("max_retries"),
+            retry_backoff_seconds=settings.retry_backoff_seconds,
+        ),
+        "s3": ByodS3Resource(
+            bucket=env("s3_bucket"),
+            prefix=env("s3_prefix"),
+            region_name=env("s3_region"),
+            endpoint_url=env("s3_endpoint_url"),
+            date_format=env("date_format"),
+            name_separator=env("name_separator"),
+        ),
+        "transfer": TransferResource(
+            max_concurrent_transfers=env("max_concurrent_transfers"),
+            streams_per_file=env("streams_per_file"),
+            part_size_mb=env("part_size_mb"),
+        ),
+    }

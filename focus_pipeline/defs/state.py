@@ -1,0 +1,166 @@
+"""Transfer state, kept in Dagster's event log and nowhere else.
+
+The only module that reads or writes it; the asset, the sensor and the status command all ask
+here. Two kinds of events carry it:
+
+* ``byod_focus_reports`` observations, one per copied file, logged the moment the file lands
+  (``focus_event=file_copied``). They are stored immediately and survive a later failure of the
+  run, so a retry copies only what is missing. A day's copied set is the newest such event per
+  object name.
+* ``oci_focus_reports`` observations, one per day folder whose content changed, recorded by the
+  sensor with the folder digest as data version, so the UI shows OCI's side and a stale copy.
+
+Reads are batched per call (all partitions of a window in one query, paged by 10,000 records),
+so their number does not grow with the number of objects.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Iterator, Sequence
+
+import dagster as dg
+
+from focus_pipeline.lib.plan import CopiedFile, OciObject, folder_digest
+from focus_pipeline.lib.transfer import CopyResult
+
+OCI_ASSET = dg.AssetKey("oci_focus_reports")
+BYOD_ASSET = dg.AssetKey("byod_focus_reports")
+
+FILE_COPIED = "file_copied"
+_EVENT_KEY = "focus_event"
+# Dagster caps one fetch at 10,000 records.
+_PAGE = 10_000
+
+ACTIVE_RUN_STATUSES = [
+    dg.DagsterRunStatus.QUEUED,
+    dg.DagsterRunStatus.NOT_STARTED,
+    dg.DagsterRunStatus.STARTING,
+    dg.DagsterRunStatus.STARTED,
+    dg.DagsterRunStatus.CANCELING,
+]
+
+
+def file_copied_event(day: str, result: CopyResult) -> dg.AssetObservation:
+    """The checkpoint for one landed file."""
+    f = result.copied_file()
+    return dg.AssetObservation(
+        asset_key=BYOD_ASSET,
+        partition=day,
+        metadata={
+            _EVENT_KEY: FILE_COPIED,
+            "object_name": f.name,
+            "etag": f.etag,
+            "bytes": f.size,
+            "md5": f.md5,
+            "s3_key": f.s3_key,
+            "seconds": round(result.seconds, 3),
+        },
+    )
+
+
+def _records(
+    instance: dg.DagsterInstance, asset_key: dg.AssetKey, partitions: Sequence[str]
+) -> Iterator[dg.EventLogRecord]:
+    cursor = None
+    while True:
+        result = instance.fetch_observations(
+            dg.AssetRecordsFilter(asset_key=asset_key, asset_partitions=list(partitions)),
+            limit=_PAGE,
+            cursor=cursor,
+        )
+        yield from result.records
+        if not result.has_more:
+            return
+        cursor = result.cursor
+
+
+def _meta(record: dg.EventLogRecord) -> dict[str, object]:
+    obs = record.asset_observation
+    if obs is None:
+        return {}
+    return {k: getattr(v, "value", v) for k, v in obs.metadata.items()}
+
+
+def copied_files(
+    instance: dg.DagsterInstance, days: Iterable[str]
+) -> dict[str, dict[str, CopiedFile]]:
+    """For each day, the newest recorded copy of each object name."""
+    days = list(days)
+    state: dict[str, dict[str, CopiedFile]] = {d: {} for d in days}
+    if not days:
+        return state
+    for record in _records(instance, BYOD_ASSET, days):  # newest first
+        meta = _meta(record)
+        if meta.get(_EVENT_KEY) != FILE_COPIED:
+            continue
+        day = record.partition_key
+        name = str(meta["object_name"])
+        if day in state and name not in state[day]:
+            state[day][name] = CopiedFile(
+                name=name,
+                etag=str(meta["etag"]),
+                size=int(meta["bytes"]),  # type: ignore[arg-type]
+                md5=str(meta["md5"]),
+                s3_key=str(meta["s3_key"]),
+                copied_at=record.timestamp,
+            )
+    return state
+
+
+def oci_folder_observation(day: str, listing: Sequence[OciObject]) -> dg.AssetObservation:
+    """What the sensor saw in one OCI day folder; the digest is its data version."""
+    digest = folder_digest(listing)
+    return dg.AssetObservation(
+        asset_key=OCI_ASSET,
+        partition=day,
+        data_version=dg.DataVersion(digest),
+        metadata={
+            "files": len(listing),
+            "bytes": sum(o.size for o in listing),
+            "folder_digest": digest,
+        },
+    )
+
+
+def observed_folder_digests(instance: dg.DagsterInstance, days: Sequence[str]) -> dict[str, str]:
+    """The newest folder digest the sensor recorded for each day."""
+    digests: dict[str, str] = {}
+    for record in _records(instance, OCI_ASSET, days):
+        day = record.partition_key
+        if day is not None and day not in digests:
+            digest = _meta(record).get("folder_digest")
+            if digest:
+                digests[day] = str(digest)
+        if len(digests) == len(days):
+            break
+    return digests
+
+
+def days_with_active_runs(instance: dg.DagsterInstance) -> set[str]:
+    """Partitions with a run queued or in progress, which must not be requested again."""
+    runs = instance.get_runs(dg.RunsFilter(statuses=ACTIVE_RUN_STATUSES))
+    days = set()
+    for run in runs:
+        if str(BYOD_ASSET.to_user_string()) in _selected(run):
+            day = run.tags.get("dagster/partition")
+            if day:
+                days.add(day)
+    return days
+
+
+def _selected(run: dg.DagsterRun) -> set[str]:
+    if run.asset_selection is None:
+        return {BYOD_ASSET.to_user_string()}
+    return {k.to_user_string() for k in run.asset_selection}
+
+
+def last_materialization(instance: dg.DagsterInstance, day: str) -> dg.EventLogRecord | None:
+    result = instance.fetch_materializations(
+        dg.AssetRecordsFilter(asset_key=BYOD_ASSET, asset_partitions=[day]), limit=1
+    )
+    return result.records[0] if result.records else None
+
+
+def today_utc() -> dt.date:
+    return dt.datetime.now(dt.timezone.utc).date()

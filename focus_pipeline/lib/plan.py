@@ -1,0 +1,132 @@
+"""The one diff between what OCI holds and what was already copied.
+
+The asset uses it to decide which files to copy; the sensor uses it to decide which days need
+a run; the status command uses it to show what is pending. Keeping it in one pure function
+means the three can never disagree.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+from focus_pipeline.lib.naming import InvalidName, Naming
+
+
+@dataclass(frozen=True)
+class OciObject:
+    """One object as the OCI listing reports it (``fields=name,size,etag,md5,timeCreated``)."""
+
+    name: str
+    size: int
+    etag: str
+    md5: str | None = None
+    time_created: str | None = None
+
+    @property
+    def plain_md5(self) -> str | None:
+        """The base64 MD5 of the body, or None for multipart objects (``...-N``)."""
+        if self.md5 and "-" not in self.md5:
+            return self.md5
+        return None
+
+
+@dataclass(frozen=True)
+class CopiedFile:
+    """What the event log says about one copied object: the version that landed, and where."""
+
+    name: str
+    etag: str
+    size: int
+    md5: str
+    s3_key: str
+    # When the copy landed (epoch seconds), as the event log recorded it; not part of identity.
+    copied_at: float | None = field(default=None, compare=False)
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "name": self.name,
+            "etag": self.etag,
+            "size": self.size,
+            "md5": self.md5,
+            "s3_key": self.s3_key,
+        }
+
+
+@dataclass(frozen=True)
+class PlannedCopy:
+    source: OciObject
+    s3_key: str
+    reason: str  # "new", "changed" or "forced"
+
+
+@dataclass(frozen=True)
+class SkippedObject:
+    name: str
+    reason: str
+
+
+@dataclass
+class DayPlan:
+    """What one day needs: copies to make, objects already copied, objects that cannot be."""
+
+    day: dt.date
+    to_copy: list[PlannedCopy] = field(default_factory=list)
+    unchanged: list[CopiedFile] = field(default_factory=list)
+    skipped: list[SkippedObject] = field(default_factory=list)
+
+    @property
+    def needs_copy(self) -> bool:
+        return bool(self.to_copy)
+
+
+def plan_day(
+    day: dt.date,
+    listing: Iterable[OciObject],
+    copied: Mapping[str, CopiedFile],
+    naming: Naming,
+    *,
+    force: bool = False,
+) -> DayPlan:
+    """Compare a day folder's listing with the copies recorded for it.
+
+    An object is unchanged when a copy of the same name and etag to the same key is recorded;
+    OCI gives every overwrite a new etag, so a changed etag always means new bytes.
+    """
+    plan = DayPlan(day=day)
+    for obj in sorted(listing, key=lambda o: o.name):
+        try:
+            key = naming.key_for(obj.name, day)
+        except InvalidName as exc:
+            plan.skipped.append(SkippedObject(obj.name, str(exc)))
+            continue
+        previous = copied.get(obj.name)
+        if previous is None:
+            reason = "new"
+        elif previous.etag != obj.etag or previous.s3_key != key:
+            reason = "changed"
+        elif force:
+            reason = "forced"
+        else:
+            plan.unchanged.append(previous)
+            continue
+        plan.to_copy.append(PlannedCopy(source=obj, s3_key=key, reason=reason))
+    return plan
+
+
+def folder_digest(listing: Iterable[OciObject]) -> str:
+    """A short, stable fingerprint of a day folder's content (names and etags)."""
+    h = hashlib.sha256()
+    for obj in sorted(listing, key=lambda o: o.name):
+        h.update(f"{obj.name}\0{obj.etag}\0{obj.size}\n".encode())
+    return h.hexdigest()[:16]
+
+
+def manifest_digest(files: Iterable[CopiedFile]) -> str:
+    """A fingerprint of what landed in S3, used as the copy's data version."""
+    h = hashlib.sha256()
+    for f in sorted(files, key=lambda c: c.name):
+        h.update(f"{f.name}\0{f.etag}\0{f.s3_key}\0{f.md5}\n".encode())
+    return h.hexdigest()[:16]

@@ -1,0 +1,102 @@
+"""One retry policy for every remote call: exponential backoff with full jitter.
+
+The OCI SDK's own retries are switched off (see ``oci_source``) so that one documented pair
+of settings, ``FOCUS_MAX_RETRIES`` and ``FOCUS_RETRY_BACKOFF_SECONDS``, governs both the
+request and the body that follows it; the SDK would only retry the request.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TypeVar
+
+T = TypeVar("T")
+log = logging.getLogger(__name__)
+
+# Past a minute between attempts, a run is better failed and retried by Dagster's RetryPolicy.
+MAX_BACKOFF_SECONDS = 60.0
+
+
+class Cancelled(Exception):
+    """The run was terminated: stop promptly and clean up."""
+
+
+class CancelToken:
+    """A cancel flag that also trips when its parent trips.
+
+    One token per run is set when Dagster terminates the run; one child per file is set when
+    that file fails, so its other parts stop without stopping the other files.
+    """
+
+    _POLL_SECONDS = 0.2
+
+    def __init__(self, parent: CancelToken | None = None) -> None:
+        self._event = threading.Event()
+        self._parent = parent
+
+    def cancel(self) -> None:
+        self._event.set()
+
+    def is_set(self) -> bool:
+        return self._event.is_set() or (self._parent is not None and self._parent.is_set())
+
+    def wait(self, timeout: float) -> bool:
+        """Sleep up to ``timeout`` seconds; True as soon as this token or a parent is set."""
+        deadline = time.monotonic() + timeout
+        while not self.is_set():
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return False
+            self._event.wait(min(self._POLL_SECONDS, remaining))
+        return True
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    max_retries: int = 5
+    backoff_seconds: float = 1.0
+
+    def delay(self, attempt: int, rng: random.Random | None = None) -> float:
+        """Full jitter (AWS architecture blog): spreads retries of parallel workers apart."""
+        cap = min(MAX_BACKOFF_SECONDS, self.backoff_seconds * (2**attempt))
+        return (rng or random).uniform(0, cap)
+
+
+def call_with_retries(
+    fn: Callable[[], T],
+    policy: RetryPolicy,
+    is_retryable: Callable[[BaseException], bool],
+    *,
+    cancel: CancelToken | None = None,
+    what: str = "request",
+) -> T:
+    """Call ``fn`` until it succeeds, a non-retryable error occurs, or retries run out."""
+    attempt = 0
+    while True:
+        if cancel is not None and cancel.is_set():
+            raise Cancelled()
+        try:
+            return fn()
+        except Exception as exc:
+            if attempt >= policy.max_retries or not is_retryable(exc):
+                raise
+            delay = policy.delay(attempt)
+            log.warning(
+                "%s failed (%s); retry %d of %d in %.1fs",
+                what,
+                type(exc).__name__,
+                attempt + 1,
+                policy.max_retries,
+                delay,
+            )
+            attempt += 1
+            if cancel is not None:
+                if cancel.wait(delay):
+                    raise Cancelled() from exc
+            else:
+                time.sleep(delay)

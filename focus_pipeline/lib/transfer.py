@@ -1,0 +1,311 @@
+"""Streaming copies from OCI into S3 with bounded memory.
+
+Each file larger than one part is read as parallel ranged GETs that feed parallel S3 part
+uploads; a sliding window of ``streams_per_file`` parts bounds memory to about
+``streams_per_file x part_size`` per file, whatever the file size. Parts are hashed in order
+as they land, so the MD5 of the whole body comes without a second pass over the bytes.
+
+A copy either completes, byte for byte and verified, or leaves nothing behind: every failure,
+including a terminated run, aborts the multipart upload before the error propagates.
+"""
+
+from __future__ import annotations
+
+import base64
+import concurrent.futures as cf
+import hashlib
+import logging
+import math
+import time
+from collections import deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from focus_pipeline.lib.errors import SourceChanged, VerificationError, is_retryable
+from focus_pipeline.lib.oci_source import OciReportSource
+from focus_pipeline.lib.plan import CopiedFile, OciObject, PlannedCopy
+from focus_pipeline.lib.retry import Cancelled, CancelToken, call_with_retries
+
+log = logging.getLogger(__name__)
+
+MIB = 1 << 20
+# S3 rejects parts smaller than 5 MiB (except the last) and larger than 5 GiB, and an upload
+# may have at most 10,000 parts; the part size is derived from the object size within these.
+S3_MIN_PART_SIZE = 5 * MIB
+S3_MAX_PART_SIZE = 5 * 1024 * MIB
+S3_MAX_PARTS = 10_000
+# How often the main thread wakes to let a termination signal through while files copy.
+_WAIT_SLICE_SECONDS = 0.5
+
+
+def choose_part_size(size: int, requested: int) -> int:
+    """The requested part size, raised (in whole MiB) so the object fits in 10,000 parts."""
+    part = max(requested, S3_MIN_PART_SIZE)
+    needed = math.ceil(size / S3_MAX_PARTS)
+    if needed > part:
+        part = math.ceil(needed / MIB) * MIB
+    if part > S3_MAX_PART_SIZE:
+        raise ValueError(f"an object of {size} bytes exceeds S3's 5 TiB limit")
+    return part
+
+
+@dataclass(frozen=True)
+class TransferOptions:
+    part_size: int = 8 * MIB
+    streams_per_file: int = 4
+    max_concurrent_files: int = 4
+    # Restarts of one file after its source changed mid-copy, before giving up on it.
+    max_source_restarts: int = 3
+
+
+@dataclass(frozen=True)
+class CopyResult:
+    """One completed copy: the source version that landed and how it went."""
+
+    source: OciObject
+    s3_key: str
+    md5: str  # base64, as OCI writes it
+    seconds: float
+    parts: int
+    restarts: int
+
+    def copied_file(self) -> CopiedFile:
+        return CopiedFile(
+            name=self.source.name,
+            etag=self.source.etag,
+            size=self.source.size,
+            md5=self.md5,
+            s3_key=self.s3_key,
+        )
+
+
+@dataclass(frozen=True)
+class CopyFailure:
+    plan: PlannedCopy
+    error: BaseException
+
+
+def _b64(digest: bytes) -> str:
+    return base64.b64encode(digest).decode()
+
+
+class Copier:
+    """Copies objects from one OCI bucket to one S3 bucket; shared by a run's threads.
+
+    ``s3_client`` is one boto3 client for the whole run (clients are thread-safe; building
+    one per file would cost a session and a connection pool each time).
+    """
+
+    def __init__(
+        self,
+        source: OciReportSource,
+        s3_client: Any,
+        bucket: str,
+        options: TransferOptions,
+        part_pool: cf.Executor,
+        cancel: CancelToken,
+    ) -> None:
+        self.source = source
+        self.s3 = s3_client
+        self.bucket = bucket
+        self.options = options
+        self.part_pool = part_pool
+        self.cancel = cancel
+
+    def copy(self, obj: OciObject, key: str) -> CopyResult:
+        """Copy the current version of ``obj``; if it changes mid-copy, copy the new one."""
+        started = time.monotonic()
+        restarts = 0
+        while True:
+            try:
+                md5, parts = self._copy_version(obj, key)
+                return CopyResult(obj, key, md5, time.monotonic() - started, parts, restarts)
+            except SourceChanged:
+                if restarts >= self.options.max_source_restarts:
+                    raise
+                restarts += 1
+                log.warning("%s changed in OCI during the copy; copying the new version", obj.name)
+                obj = self.source.head(obj.name, cancel=self.cancel)
+
+    def _metadata(self, obj: OciObject) -> dict[str, str]:
+        # Lets anyone holding the S3 object trace it to the exact OCI version it came from.
+        meta = {"oci-etag": obj.etag}
+        if obj.md5:
+            meta["oci-md5"] = obj.md5
+        return meta
+
+    def _verify(self, obj: OciObject, size: int, md5: str) -> None:
+        if size != obj.size:
+            raise VerificationError(f"{obj.name}: read {size} bytes, OCI listed {obj.size}")
+        if obj.plain_md5 and obj.plain_md5 != md5:
+            raise VerificationError(f"{obj.name}: MD5 {md5} differs from OCI's {obj.plain_md5}")
+
+    def _copy_version(self, obj: OciObject, key: str) -> tuple[str, int]:
+        part_size = choose_part_size(obj.size, self.options.part_size)
+        if obj.size <= part_size:
+            return self._copy_single(obj, key), 1
+        return self._copy_multipart(obj, key, part_size)
+
+    def _s3_call(self, fn: Callable[[], Any], what: str, cancel: CancelToken) -> Any:
+        return call_with_retries(fn, self.source.retry, is_retryable, cancel=cancel, what=what)
+
+    def _copy_single(self, obj: OciObject, key: str) -> str:
+        data = self.source.read(obj, cancel=self.cancel)
+        md5 = _b64(hashlib.md5(data).digest())
+        self._verify(obj, len(data), md5)
+        # Content-MD5 makes S3 reject the object if a byte changed on the way.
+        self._s3_call(
+            lambda: self.s3.put_object(
+                Bucket=self.bucket, Key=key, Body=data, ContentMD5=md5, Metadata=self._metadata(obj)
+            ),
+            f"PutObject {key}",
+            self.cancel,
+        )
+        return md5
+
+    def _copy_multipart(self, obj: OciObject, key: str, part_size: int) -> tuple[str, int]:
+        stop = CancelToken(parent=self.cancel)
+        upload_id = self._s3_call(
+            lambda: self.s3.create_multipart_upload(
+                Bucket=self.bucket, Key=key, Metadata=self._metadata(obj)
+            )["UploadId"],
+            f"CreateMultipartUpload {key}",
+            stop,
+        )
+        pending: deque[cf.Future[tuple[int, str, bytearray]]] = deque()
+        try:
+            digest = hashlib.md5()
+            completed: list[dict[str, object]] = []
+            ranges = iter(enumerate(range(0, obj.size, part_size), start=1))
+            window = max(1, self.options.streams_per_file)
+
+            def submit_next() -> None:
+                item = next(ranges, None)
+                if item is not None:
+                    number, start = item
+                    length = min(part_size, obj.size - start)
+                    pending.append(
+                        self.part_pool.submit(
+                            self._copy_part, obj, key, upload_id, number, start, length, stop
+                        )
+                    )
+
+            for _ in range(window):
+                submit_next()
+            total = 0
+            while pending:
+                number, etag, data = pending.popleft().result()
+                digest.update(data)
+                total += len(data)
+                completed.append({"PartNumber": number, "ETag": etag})
+                del data
+                submit_next()
+            md5 = _b64(digest.digest())
+            self._verify(obj, total, md5)
+            self._s3_call(
+                lambda: self.s3.complete_multipart_upload(
+                    Bucket=self.bucket,
+                    Key=key,
+                    UploadId=upload_id,
+                    MultipartUpload={"Parts": completed},
+                ),
+                f"CompleteMultipartUpload {key}",
+                stop,
+            )
+            return md5, len(completed)
+        except BaseException:
+            stop.cancel()
+            # Parts still uploading when the abort lands may survive it (S3 documents this),
+            # so wait for them to stop first.
+            cf.wait(list(pending))
+            self._abort(key, upload_id)
+            raise
+
+    def _copy_part(
+        self,
+        obj: OciObject,
+        key: str,
+        upload_id: str,
+        number: int,
+        start: int,
+        length: int,
+        stop: CancelToken,
+    ) -> tuple[int, str, bytearray]:
+        if stop.is_set():
+            raise Cancelled()
+        data = self.source.read(obj, start, length, cancel=stop)
+        if stop.is_set():
+            raise Cancelled()
+        resp = self._s3_call(
+            lambda: self.s3.upload_part(
+                Bucket=self.bucket, Key=key, UploadId=upload_id, PartNumber=number, Body=data
+            ),
+            f"UploadPart {key} #{number}",
+            stop,
+        )
+        return number, resp["ETag"], data
+
+    def _abort(self, key: str, upload_id: str) -> None:
+        try:
+            # Not cancellable: the abort is the clean-up and must run even after a cancel.
+            call_with_retries(
+                lambda: self.s3.abort_multipart_upload(
+                    Bucket=self.bucket, Key=key, UploadId=upload_id
+                ),
+                self.source.retry,
+                is_retryable,
+                what=f"AbortMultipartUpload {key}",
+            )
+        except Exception as exc:  # the original error matters more; the sweep retries later
+            log.error("could not abort the multipart upload of %s: %s", key, type(exc).__name__)
+
+
+def copy_all(
+    source: OciReportSource,
+    s3_client: Any,
+    bucket: str,
+    plans: Sequence[PlannedCopy],
+    options: TransferOptions,
+    on_copied: Callable[[CopyResult], None] | None = None,
+    cancel: CancelToken | None = None,
+) -> tuple[list[CopyResult], list[CopyFailure]]:
+    """Copy every planned object, ``max_concurrent_files`` at a time.
+
+    ``on_copied`` runs on the calling thread as each file lands (the asset records its
+    checkpoint there). One file's failure does not stop the others; a termination
+    (``BaseException`` in the calling thread, as Dagster raises it) stops all of them, waits
+    for their uploads to be aborted, and propagates.
+    """
+    cancel = cancel or CancelToken()
+    results: list[CopyResult] = []
+    failures: list[CopyFailure] = []
+    if not plans:
+        return results, failures
+    files = max(1, min(options.max_concurrent_files, len(plans)))
+    streams = max(1, options.streams_per_file)
+    with (
+        cf.ThreadPoolExecutor(files, thread_name_prefix="focus-file") as file_pool,
+        cf.ThreadPoolExecutor(files * streams, thread_name_prefix="focus-part") as part_pool,
+    ):
+        copier = Copier(source, s3_client, bucket, options, part_pool, cancel)
+        futures = {file_pool.submit(copier.copy, p.source, p.s3_key): p for p in plans}
+        not_done = set(futures)
+        try:
+            while not_done:
+                done, not_done = cf.wait(
+                    not_done, timeout=_WAIT_SLICE_SECONDS, return_when=cf.FIRST_COMPLETED
+                )
+                for fut in done:
+                    exc = fut.exception()
+                    if exc is None:
+                        results.append(fut.result())
+                        if on_copied is not None:
+                            on_copied(fut.result())
+                    else:
+                        failures.append(CopyFailure(futures[fut], exc))
+        except BaseException:
+            cancel.cancel()
+            cf.wait(not_done)
+            raise
+    return results, failures

@@ -1,0 +1,173 @@
+"""Every setting of the pipeline, read and validated in one place.
+
+Settings come from ``FOCUS_*`` environment variables (and ``.env``, which ``dagster dev``
+loads). They are validated when the definitions load, so a wrong value stops the code location
+with a message that names the variable and what it expects, long before a run starts. The
+message never repeats the value: some deployments put these in secret stores.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Literal
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from focus_pipeline.lib import naming
+
+ENV_PREFIX = "FOCUS_"
+OciAuth = Literal["config_file", "instance_principal", "resource_principal", "security_token"]
+
+# ocid1.tenancy.<realm>..<unique id>; realms are oc1, oc2, ... and the region part is empty.
+_TENANCY_OCID = re.compile(r"^ocid1\.tenancy\.oc[0-9]+\.[a-z0-9-]*\.[a-z0-9]{20,}$")
+# S3 bucket naming rules (general purpose buckets).
+_S3_BUCKET = re.compile(r"^(?!xn--)(?!.*-s3alias$)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+_REGION = re.compile(r"^[a-z]{2}(-[a-z0-9]+){1,4}$")
+_NAMESPACE = re.compile(r"^[a-z0-9-]{1,64}$")
+
+
+def default_start_date() -> dt.date:
+    """OCI keeps a year of reports: start at the first of the month a year ago."""
+    today = dt.datetime.now(dt.timezone.utc).date()
+    return today.replace(year=today.year - 1, day=1)
+
+
+class SettingsError(ValueError):
+    """Raised with one line per invalid variable, naming it and what it expects."""
+
+
+class FocusSettings(BaseSettings):
+    """The pipeline's public configuration interface (see docs/CONFIG_REFERENCE.md)."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        frozen=True,
+        hide_input_in_errors=True,
+    )
+
+    oci_namespace: str = Field("bling", description="Object Storage namespace of the reports.")
+    oci_bucket: str = Field(description="Bucket holding the reports: your tenancy OCID.")
+    oci_prefix: str = Field("FOCUS Reports/", description="Where the day folders start.")
+    oci_region: str | None = Field(None, description="Home region; default from OCI config.")
+    oci_auth: Literal[
+        "config_file", "instance_principal", "resource_principal", "security_token"
+    ] = Field("config_file", description="How to authenticate to OCI.")
+    oci_config_file: str = Field("~/.oci/config", description="OCI config file.")
+    oci_profile: str = Field("DEFAULT", description="Profile in the OCI config file.")
+    oci_endpoint: str | None = Field(None, description="Object Storage endpoint override.")
+
+    s3_bucket: str = Field(description="Destination bucket.")
+    s3_prefix: str = Field("", description="BYOD account path inside the bucket.")
+    s3_region: str | None = Field(None, description="Destination region; default AWS chain.")
+    s3_endpoint_url: str | None = Field(None, description="S3 endpoint override.")
+
+    start_date: dt.date = Field(default_factory=default_start_date, description="First day.")
+    max_concurrent_transfers: int = Field(4, ge=1, le=64, description="Files copied at once.")
+    streams_per_file: int = Field(4, ge=1, le=32, description="Parallel parts per file.")
+    part_size_mb: int = Field(8, ge=5, le=5120, description="Multipart part size in MiB.")
+    max_retries: int = Field(5, ge=0, le=20, description="Retries of one request or part.")
+    retry_backoff_seconds: float = Field(1.0, gt=0, le=60, description="First backoff.")
+    step_retries: int = Field(3, ge=0, le=10, description="Dagster retries of a failed day.")
+    step_retry_delay_seconds: int = Field(
+        60, ge=0, le=3600, description="First delay before Dagster retries a failed day."
+    )
+    poll_interval_seconds: int = Field(600, ge=30, le=86400, description="Sensor interval.")
+    lookback_days: int = Field(7, ge=1, le=365, description="Day folders the sensor re-lists.")
+    date_format: str = Field("%Y-%m-%d", description="strftime format of the key's day.")
+    name_separator: str = Field("_", description="Between day and file name in the key.")
+
+    @field_validator("oci_bucket")
+    @classmethod
+    def _tenancy_ocid(cls, v: str) -> str:
+        if not _TENANCY_OCID.match(v):
+            raise ValueError("must be your tenancy OCID, like ocid1.tenancy.oc1..aaaa…")
+        return v
+
+    @field_validator("oci_namespace")
+    @classmethod
+    def _namespace(cls, v: str) -> str:
+        if not _NAMESPACE.match(v):
+            raise ValueError("must be an Object Storage namespace (FOCUS reports: 'bling')")
+        return v
+
+    @field_validator("oci_region", "s3_region", mode="before")
+    @classmethod
+    def _region(cls, v: str | None) -> str | None:
+        if v in (None, ""):
+            return None
+        if not _REGION.match(v):
+            raise ValueError("must be a region identifier like us-ashburn-1 or eu-west-1")
+        return v
+
+    @field_validator("oci_endpoint", "s3_endpoint_url", mode="before")
+    @classmethod
+    def _endpoint(cls, v: str | None) -> str | None:
+        if v in (None, ""):
+            return None
+        if not re.match(r"^https?://[^/?#\s]+/?$", v):
+            raise ValueError("must be a URL like https://host[:port] with no path or query")
+        return v.rstrip("/")
+
+    @field_validator("oci_prefix")
+    @classmethod
+    def _oci_prefix(cls, v: str) -> str:
+        return naming.normalize_oci_prefix(v)
+
+    @field_validator("s3_bucket")
+    @classmethod
+    def _s3_bucket(cls, v: str) -> str:
+        if not _S3_BUCKET.match(v) or ".." in v:
+            raise ValueError("must be an S3 bucket name (3-63 lower-case letters, digits, . -)")
+        return v
+
+    @field_validator("s3_prefix")
+    @classmethod
+    def _s3_prefix(cls, v: str) -> str:
+        return naming.normalize_s3_prefix(v)
+
+    @field_validator("date_format")
+    @classmethod
+    def _date_format(cls, v: str) -> str:
+        naming.validate_date_format(v)
+        return v
+
+    @field_validator("name_separator")
+    @classmethod
+    def _separator(cls, v: str) -> str:
+        naming.validate_separator(v)
+        return v
+
+    @property
+    def naming(self) -> naming.Naming:
+        return naming.Naming(
+            oci_prefix=self.oci_prefix,
+            s3_prefix=self.s3_prefix,
+            date_format=self.date_format,
+            separator=self.name_separator,
+        )
+
+
+def env_name(field: str) -> str:
+    return f"{ENV_PREFIX}{field.upper()}"
+
+
+def load_settings(**overrides: object) -> FocusSettings:
+    """Read the settings, or raise :class:`SettingsError` naming every bad variable."""
+    try:
+        return FocusSettings(**overrides)
+    except ValidationError as exc:
+        lines = []
+        for err in exc.errors(include_input=False, include_url=False):
+            field = str(err["loc"][0]) if err["loc"] else "?"
+            msg = err["msg"].removeprefix("Value error, ")
+            if err["type"] == "missing":
+                msg = f"is required: {FocusSettings.model_fields[field].description}"
+            lines.append(f"{env_name(field)}: {msg}")
+        raise SettingsError(
+            "Invalid focus-pipeline settings (see .env.example):\n  " + "\n  ".join(lines)
+        ) from None

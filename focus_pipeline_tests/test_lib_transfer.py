@@ -1,0 +1,193 @@
+"""Streaming copies, OCI emulator -> moto S3, both over HTTP with the real SDKs."""
+
+import concurrent.futures as cf
+import gzip
+import os
+import threading
+from pathlib import Path
+
+import pytest
+
+from focus_pipeline.emulator import Fault, OciEmulator
+from focus_pipeline.lib.errors import VerificationError
+from focus_pipeline.lib.oci_source import OciConnection, OciReportSource
+from focus_pipeline.lib.plan import OciObject, PlannedCopy
+from focus_pipeline.lib.retry import Cancelled, CancelToken, RetryPolicy
+from focus_pipeline.lib.transfer import (
+    MIB,
+    S3_MAX_PARTS,
+    TransferOptions,
+    choose_part_size,
+    copy_all,
+)
+from focus_pipeline_tests.conftest import NAMESPACE, TENANCY, b64md5, open_uploads, s3_contents
+
+OPTIONS = TransferOptions(part_size=5 * MIB, streams_per_file=3, max_concurrent_files=3)
+PREFIX = "FOCUS Reports/2024/11/28/"
+
+
+@pytest.fixture
+def source(oci_emulator: OciEmulator, oci_config_file: Path) -> OciReportSource:
+    conn = OciConnection(config_file=str(oci_config_file), endpoint=oci_emulator.endpoint)
+    return OciReportSource(conn.build_client, NAMESPACE, TENANCY, RetryPolicy(4, 0.01))
+
+
+def put(emu: OciEmulator, name: str, data: bytes, **kwargs: object) -> None:
+    emu.put_object(TENANCY, PREFIX + name, data, **kwargs)
+
+
+def copy_listed(source, s3_client, bucket, options=OPTIONS, cancel=None):  # type: ignore[no-untyped-def]
+    plans = [PlannedCopy(o, "k/" + o.name.rsplit("/", 1)[1], "new") for o in source.list(PREFIX)]
+    return copy_all(source, s3_client, bucket, plans, options, cancel=cancel)
+
+
+def test_copies_are_byte_exact_for_empty_small_multipart_and_gzip_encoded(
+    oci_emulator, source, s3_client, s3_bucket
+) -> None:
+    bodies = {
+        "empty.csv.gz": b"",
+        "small.csv.gz": os.urandom(1000),
+        "large.csv.gz": os.urandom(23 * MIB + 17),
+        "encoded.csv.gz": gzip.compress(b"BilledCost,BillingCurrency\r\n1.5,USD\r\n" * 1000),
+    }
+    for name, data in bodies.items():
+        put(oci_emulator, name, data, content_encoding="gzip" if "encoded" in name else None)
+
+    results, failures = copy_listed(source, s3_client, s3_bucket)
+
+    assert failures == []
+    assert s3_contents(s3_client, s3_bucket) == {"k/" + n: b64md5(d) for n, d in bodies.items()}
+    by_name = {r.source.name.rsplit("/", 1)[1]: r for r in results}
+    assert by_name["large.csv.gz"].parts == 5
+    assert all(r.md5 == b64md5(bodies[n]) for n, r in by_name.items())
+    assert open_uploads(s3_client, s3_bucket) == []
+
+
+def test_oci_multipart_object_is_verified_by_size(oci_emulator, source, s3_client, s3_bucket):
+    data = os.urandom(12 * MIB)
+    put(oci_emulator, "mp.csv.gz", data, multipart_part_size=4 * MIB)
+    listed = source.list(PREFIX)
+    assert listed[0].md5.endswith("-3") and listed[0].plain_md5 is None
+    results, failures = copy_listed(source, s3_client, s3_bucket)
+    assert failures == [] and results[0].md5 == b64md5(data)
+    assert s3_contents(s3_client, s3_bucket) == {"k/mp.csv.gz": b64md5(data)}
+
+
+@pytest.mark.parametrize("size", [1000, 12 * MIB])
+def test_md5_mismatch_fails_and_leaves_nothing(oci_emulator, source, s3_client, s3_bucket, size):
+    put(oci_emulator, "f.csv.gz", os.urandom(size))
+    listed = source.list(PREFIX)[0]
+    wrong = OciObject(listed.name, listed.size, listed.etag, md5=b64md5(b"something else"))
+    _, failures = copy_all(
+        source, s3_client, s3_bucket, [PlannedCopy(wrong, "k/f", "new")], OPTIONS
+    )
+    assert len(failures) == 1 and isinstance(failures[0].error, VerificationError)
+    assert "MD5" in str(failures[0].error)
+    assert s3_contents(s3_client, s3_bucket) == {}
+    assert open_uploads(s3_client, s3_bucket) == []
+
+
+def test_body_cut_mid_stream_is_resumed_for_that_range_only(
+    oci_emulator, source, s3_client, s3_bucket
+) -> None:
+    data = os.urandom(11 * MIB)
+    put(oci_emulator, "cut.csv.gz", data)
+    oci_emulator.faults.add(Fault(op="GetObject", cut_after_bytes=100_000, times=2))
+    oci_emulator.clear_requests()
+
+    _, failures = copy_listed(source, s3_client, s3_bucket)
+
+    assert failures == []
+    assert s3_contents(s3_client, s3_bucket) == {"k/cut.csv.gz": b64md5(data)}
+    gets = [r for r in oci_emulator.requests if r.op == "GetObject"]
+    # 3 parts plus 2 re-reads of broken ranges; every read is ranged and pinned to the etag.
+    assert len(gets) == 5
+    assert all(r.headers.get("range") and r.headers.get("if-match") for r in gets)
+
+
+def test_object_replaced_mid_copy_lands_in_its_new_version(
+    oci_emulator, source, s3_client, s3_bucket
+) -> None:
+    put(oci_emulator, "v.csv.gz", os.urandom(11 * MIB))
+    stale = source.list(PREFIX)[0]
+    new = os.urandom(11 * MIB)
+    put(oci_emulator, "v.csv.gz", new)  # a new etag after the listing
+
+    results, failures = copy_all(
+        source, s3_client, s3_bucket, [PlannedCopy(stale, "k/v", "new")], OPTIONS
+    )
+
+    assert failures == []
+    assert results[0].restarts == 1 and results[0].source.etag != stale.etag
+    assert s3_contents(s3_client, s3_bucket) == {"k/v": b64md5(new)}
+    assert open_uploads(s3_client, s3_bucket) == []
+
+
+def test_cancel_mid_transfer_aborts_the_upload(oci_emulator, source, s3_client, s3_bucket):
+    put(oci_emulator, "slow.csv.gz", os.urandom(20 * MIB))
+    oci_emulator.faults.add(Fault(op="GetObject", latency_s=0.5))
+    cancel = CancelToken()
+    threading.Timer(0.3, cancel.cancel).start()
+
+    _, failures = copy_listed(source, s3_client, s3_bucket, cancel=cancel)
+
+    assert len(failures) == 1 and isinstance(failures[0].error, Cancelled)
+    assert s3_contents(s3_client, s3_bucket) == {}
+    assert open_uploads(s3_client, s3_bucket) == []
+
+
+def test_base_exception_in_caller_stops_workers_and_aborts(
+    oci_emulator, source, s3_client, s3_bucket
+) -> None:
+    """Dagster terminates a run by raising a BaseException in the main thread."""
+
+    class Interrupted(BaseException):
+        pass
+
+    put(oci_emulator, "a.csv.gz", os.urandom(20 * MIB))
+    put(oci_emulator, "b.csv.gz", os.urandom(20 * MIB))
+    oci_emulator.faults.add(Fault(op="GetObject", latency_s=0.3))
+    raised = {"n": 0}
+
+    def on_copied(_):  # type: ignore[no-untyped-def]
+        raise AssertionError("nothing should land")
+
+    original_wait = cf.wait
+
+    def interrupting_wait(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raised["n"] += 1
+        if raised["n"] == 2:
+            raise Interrupted()
+        return original_wait(*args, **kwargs)
+
+    plans = [PlannedCopy(o, "k/" + o.name[-8:], "new") for o in source.list(PREFIX)]
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr("focus_pipeline.lib.transfer.cf.wait", interrupting_wait)
+        with pytest.raises(Interrupted):
+            copy_all(source, s3_client, s3_bucket, plans, OPTIONS, on_copied=on_copied)
+    assert s3_contents(s3_client, s3_bucket) == {}
+    assert open_uploads(s3_client, s3_bucket) == []
+
+
+def test_listing_follows_pages_past_1000_objects(oci_emulator, source) -> None:
+    for i in range(1100):
+        oci_emulator.put_object(TENANCY, f"{PREFIX}{i:05d}.csv.gz", b"x")
+    oci_emulator.put_object(TENANCY, "FOCUS Reports/2024/11/29/other.csv.gz", b"x")
+    listed = source.list(PREFIX)
+    assert [o.name for o in listed] == [f"{PREFIX}{i:05d}.csv.gz" for i in range(1100)]
+    assert source.list_calls == 2
+    assert all(o.etag and o.size == 1 and o.md5 for o in listed)
+
+
+def test_transient_list_errors_are_retried(oci_emulator, source) -> None:
+    put(oci_emulator, "a.csv.gz", b"x")
+    oci_emulator.faults.add(Fault(op="ListObjects", status=503, times=2))
+    assert len(source.list(PREFIX)) == 1
+    assert source.list_calls == 3
+
+
+def test_part_size_grows_so_parts_never_exceed_10000() -> None:
+    assert choose_part_size(5 * 10**9, 8 * MIB) == 8 * MIB
+    assert choose_part_size(100 * 2**30, 8 * MIB) == 11 * MIB
+    assert -(-100 * 2**30 // choose_part_size(100 * 2**30, 8 * MIB)) <= S3_MAX_PARTS
+    assert choose_part_size(10, 1) == 5 * MIB
