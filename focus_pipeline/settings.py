@@ -48,6 +48,8 @@ class FocusSettings(BaseSettings):
         extra="ignore",
         frozen=True,
         hide_input_in_errors=True,
+        # An empty line in .env (FOCUS_OCI_REGION=) means "use the default", not "empty".
+        env_ignore_empty=True,
     )
 
     oci_namespace: str = Field("bling", description="Object Storage namespace of the reports.")
@@ -76,7 +78,12 @@ class FocusSettings(BaseSettings):
     step_retry_delay_seconds: int = Field(
         60, ge=0, le=3600, description="First delay before Dagster retries a failed day."
     )
-    poll_interval_seconds: int = Field(600, ge=30, le=86400, description="Sensor interval.")
+    # A killed run cannot abort its multipart upload; each run aborts those under the prefix
+    # idle this long. Far above the longest copy of one file; 0 turns the sweep off.
+    stale_upload_hours: int = Field(
+        24, ge=0, le=24 * 30, description="Abort multipart uploads idle this long (0: never)."
+    )
+    poll_interval_seconds: int = Field(600, ge=10, le=86400, description="Sensor interval.")
     lookback_days: int = Field(7, ge=1, le=365, description="Day folders the sensor re-lists.")
     date_format: str = Field("%Y-%m-%d", description="strftime format of the key's day.")
     name_separator: str = Field("_", description="Between day and file name in the key.")

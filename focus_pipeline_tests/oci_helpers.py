@@ -1,55 +1,17 @@
 """Build a real ``oci`` ObjectStorageClient that talks to the emulator.
 
-The SDK's default signer loads a real RSA private key when the client is constructed (the
-emulator never verifies signatures), so a throwaway key and config file are written to a
-temporary directory. Retries and the circuit breaker are disabled so tests see raw behaviour.
+Retries and the circuit breaker are disabled so tests see raw behaviour.
 """
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 import oci
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 
-FAKE_TENANCY = "ocid1.tenancy.oc1..aaaaaaaaemulatortenancy5mzq7wv3s2vkx4n6bq2pl3xj7o4fk5rcd"
-FAKE_USER = "ocid1.user.oc1..aaaaaaaaemulatoruser4m2q7wv3s2vkx4n6bq2pl3xj7o4fk5rcdxyz"
+from focus_pipeline.emulator.oci_config import make_oci_config
 
-
-def make_oci_config(tmp_dir: Path, region: str = "us-ashburn-1") -> tuple[Path, dict]:
-    """Write a key and a ``DEFAULT`` profile under ``tmp_dir``; return (config path, config)."""
-    tmp_dir.mkdir(parents=True, exist_ok=True)
-    # 2048 bits: the smallest size the SDK's signer accepts without complaint.
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    key_file = tmp_dir / "oci_api_key.pem"
-    key_file.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.TraditionalOpenSSL,
-            serialization.NoEncryption(),
-        )
-    )
-    key_file.chmod(0o600)
-    public_der = key.public_key().public_bytes(
-        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
-    digest = hashlib.md5(public_der).hexdigest()
-    fingerprint = ":".join(digest[i : i + 2] for i in range(0, len(digest), 2))
-    config_file = tmp_dir / "oci_config"
-    config_file.write_text(
-        "[DEFAULT]\n"
-        f"user={FAKE_USER}\n"
-        f"fingerprint={fingerprint}\n"
-        f"tenancy={FAKE_TENANCY}\n"
-        f"region={region}\n"
-        f"key_file={key_file}\n",
-        encoding="utf-8",
-    )
-    config = oci.config.from_file(str(config_file), "DEFAULT")
-    oci.config.validate_config(config)
-    return config_file, config
+__all__ = ["make_client", "make_oci_config"]
 
 
 def make_client(endpoint: str, tmp_dir: Path) -> oci.object_storage.ObjectStorageClient:

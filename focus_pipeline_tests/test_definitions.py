@@ -64,3 +64,14 @@ def test_lib_never_imports_dagster(module: str) -> None:
     code = f"import sys, {module}; assert 'dagster' not in sys.modules, 'dagster imported'"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
+
+
+def test_resources_reference_env_vars_but_get_normalised_values(focus_env, monkeypatch) -> None:
+    monkeypatch.setenv("FOCUS_OCI_ENDPOINT", focus_env["FOCUS_OCI_ENDPOINT"] + "/")
+    monkeypatch.setenv("FOCUS_OCI_PREFIX", "FOCUS Reports")
+    resources = build_definitions(load_settings()).resources
+    oci = resources["oci"]
+    assert oci.endpoint == focus_env["FOCUS_OCI_ENDPOINT"]  # trailing slash stripped
+    assert oci.prefix == "FOCUS Reports/"
+    assert isinstance(oci.bucket, dg.EnvVar) and oci.bucket.env_var_name == "FOCUS_OCI_BUCKET"
+    assert resources["transfer"].part_size_mb.env_var_name == "FOCUS_PART_SIZE_MB"

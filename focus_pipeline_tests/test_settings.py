@@ -71,3 +71,14 @@ def test_prefixes_are_normalised(monkeypatch) -> None:
     monkeypatch.setenv("FOCUS_S3_PREFIX", "/acct/1/")
     s = load_settings()
     assert (s.oci_prefix, s.s3_prefix) == ("FOCUS Reports/", "acct/1")
+
+
+def test_dotenv_is_read_and_empty_lines_mean_default(tmp_path) -> None:
+    (tmp_path / ".env").write_text(
+        f"FOCUS_OCI_BUCKET={OCID}\nFOCUS_S3_BUCKET=from-dotenv\nFOCUS_OCI_REGION=\n"
+        "FOCUS_START_DATE=\nFOCUS_OCI_PREFIX=FOCUS Reports/\n"
+    )
+    s = load_settings()
+    assert s.s3_bucket == "from-dotenv"
+    assert s.oci_region is None and s.oci_prefix == "FOCUS Reports/"
+    assert s.start_date.day == 1

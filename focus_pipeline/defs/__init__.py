@@ -9,6 +9,7 @@ from focus_pipeline.defs.assets import (
     day_retry_policy,
     oci_focus_reports_spec,
 )
+from focus_pipeline.defs.jobs import check_connectivity
 from focus_pipeline.defs.partitions import daily_partitions
 from focus_pipeline.defs.resources import build_resources
 from focus_pipeline.defs.sensors import build_sensor
@@ -27,4 +28,5 @@ def build_definitions(settings: FocusSettings) -> dg.Definitions:
             build_sensor(byod, partitions, settings.poll_interval_seconds, settings.lookback_days)
         ],
         resources=build_resources(settings),
+        jobs=[check_connectivity],
     )

@@ -1,6 +1,8 @@
 """The two assets users see: OCI's day folders and their copies in the BYOD bucket."""
 
+import datetime as dt
 import time
+from typing import Any
 
 import dagster as dg
 from pydantic import Field
@@ -13,8 +15,10 @@ from focus_pipeline.defs.resources import (
     TransferResource,
     naming_for,
 )
-from focus_pipeline.lib.errors import describe_failure, describe_oci_error
+from focus_pipeline.lib.errors import describe_failure, describe_oci_error, describe_s3_error
 from focus_pipeline.lib.plan import CopiedFile, folder_digest, manifest_digest, plan_day
+from focus_pipeline.lib.retry import RetryPolicy
+from focus_pipeline.lib.sweep import SweepResult, list_prefix, sweep_stale_uploads
 from focus_pipeline.lib.transfer import CopyResult, copy_all
 
 CODE_VERSION = "1"
@@ -32,6 +36,45 @@ def day_retry_policy(retries: int, delay_seconds: int) -> dg.RetryPolicy | None:
         backoff=dg.Backoff.EXPONENTIAL,
         jitter=dg.Jitter.PLUS_MINUS,
     )
+
+
+def sweep_stale_uploads_of_killed_runs(
+    log: Any, s3: ByodS3Resource, s3_client: Any, s3_prefix: str, retry: RetryPolicy
+) -> SweepResult | None:
+    """Abort multipart uploads that killed runs left under the prefix.
+
+    Housekeeping, so it never fails the day: a refused listing (a BYOD key without
+    s3:ListBucketMultipartUploads) or an unreachable S3 is a warning, and the copy goes on.
+    """
+    hours = int(s3.stale_upload_hours)
+    if hours <= 0:
+        return None
+    where = f"s3://{s3.bucket}/{list_prefix(s3_prefix)}"
+    try:
+        result = sweep_stale_uploads(
+            s3_client, s3.bucket, s3_prefix, dt.timedelta(hours=hours), retry=retry
+        )
+    except Exception as exc:
+        log.warning(
+            f"Could not sweep stale multipart uploads under {where}: "
+            f"{describe_s3_error(exc, s3.bucket)} The copy goes on."
+        )
+        return None
+    if result.denied:
+        log.warning(
+            f"Could not list multipart uploads under {where} (ListMultipartUploads answered "
+            f"{result.denied}), so uploads left open by killed runs are not aborted. Grant "
+            "s3:ListBucketMultipartUploads (docs/reliability.md), or ask the bucket owner for "
+            "an AbortIncompleteMultipartUpload lifecycle rule and set "
+            "FOCUS_STALE_UPLOAD_HOURS=0. The copy goes on."
+        )
+    elif result.aborted or result.failed:
+        log.warning(
+            f"Aborted {len(result.aborted)} multipart upload(s) under {where} idle for more "
+            f"than {hours} h (left by killed runs): {result.aborted[:10]}"
+            + (f"; could not abort {result.failed[:10]}" if result.failed else "")
+        )
+    return result
 
 
 class CopyConfig(dg.Config):
@@ -88,6 +131,11 @@ def build_byod_focus_reports(
         naming = naming_for(oci, s3)
         source = oci.source()
         started = time.monotonic()
+        s3_client = s3.get_client()
+        # Before this run opens uploads of its own: the sweep only ever sees other runs' uploads.
+        swept = sweep_stale_uploads_of_killed_runs(
+            context.log, s3, s3_client, naming.s3_prefix, oci.retry_policy()
+        )
         try:
             listing = source.list(naming.day_folder(day))
         except Exception as exc:
@@ -111,7 +159,6 @@ def build_byod_focus_reports(
                 f"({result.source.size} bytes, {result.parts} parts, {result.seconds:.2f}s)"
             )
 
-        s3_client = s3.get_client()
         results, failures = copy_all(
             source, s3_client, s3.bucket, plan.to_copy, transfer.options(), on_copied=checkpoint
         )
@@ -134,6 +181,11 @@ def build_byod_focus_reports(
 
         manifest: dict[str, CopiedFile] = {f.name: f for f in plan.unchanged}
         manifest.update({r.source.name: r.copied_file() for r in results})
+        # A file replaced in OCI during the copy landed in its newer version: judge the day
+        # against that version, not the listing taken before it changed.
+        current = {o.name: o for o in listing}
+        current.update({r.source.name: r.source for r in results})
+        listing = sorted(current.values(), key=lambda o: o.name)
         bytes_copied = sum(r.source.size for r in results)
         metadata: dict[str, object] = {
             "oci_folder": naming.day_folder(day),
@@ -147,6 +199,7 @@ def build_byod_focus_reports(
             "mb_per_s": round(bytes_copied / 1e6 / seconds, 2) if seconds > 0 else 0.0,
             "oci_list_requests": source.list_calls,
             "oci_get_requests": source.get_calls,
+            "stale_uploads_aborted": len(swept.aborted) if swept else 0,
             "source_digest": folder_digest(listing),
             "manifest": dg.MetadataValue.json(
                 [f.as_dict() for f in sorted(manifest.values(), key=lambda f: f.name)]

@@ -38,6 +38,8 @@ class OciFocusReportsResource(dg.ConfigurableResource):
     config_file: str = Field(default="~/.oci/config", description="OCI config file path.")
     profile: str = Field(default="DEFAULT", description="Profile in the OCI config file.")
     endpoint: str | None = Field(default=None, description="Endpoint override (emulator, PE).")
+    # No pydantic bounds here: values arrive as EnvVar references, checked only at launch;
+    # FocusSettings validates the variables at load and retry_policy() re-checks overrides.
     max_retries: int = Field(default=5, description="Retries of one request or ranged read.")
     retry_backoff_seconds: float = Field(default=1.0, description="First retry delay, doubled.")
 
@@ -63,22 +65,52 @@ class OciFocusReportsResource(dg.ConfigurableResource):
 class ByodS3Resource(S3Resource):
     """The Umbrella BYOD bucket and account path the reports are delivered to.
 
-    Extends dagster-aws's ``S3Resource`` (credentials, region, endpoint, retries) with the
-    destination and a connection pool sized for parallel part uploads: botocore's default of
-    10 connections would be exhausted by a few files copying parts in parallel.
+    Extends dagster-aws's ``S3Resource`` (credentials, region, endpoint) with the destination
+    and a connection pool sized for parallel part uploads: botocore's default of 10 connections
+    would be exhausted by a few files copying parts in parallel.
+
+    Retries have one layer: the copy wraps every S3 call in ``FOCUS_MAX_RETRIES`` /
+    ``FOCUS_RETRY_BACKOFF_SECONDS`` (full jitter, cancellable), so botocore's own retries are
+    off. Both layers together would multiply attempts (6 x 6 = 36 per part with dagster-aws's
+    default) and botocore's sleeps cannot be cut short when a run is terminated. botocore's
+    ``max_attempts`` counts retries after the first attempt, whatever dagster-aws's field
+    description says: 0 means one attempt.
     """
 
+    max_attempts: int = Field(
+        default=0,
+        description="botocore retries per S3 call after the first attempt; 0 leaves retries "
+        "to FOCUS_MAX_RETRIES (a larger value multiplies the two layers).",
+    )
     bucket: str = Field(description="Destination bucket.")
     prefix: str = Field(default="", description="BYOD account path inside the bucket.")
     date_format: str = Field(default="%Y-%m-%d", description="strftime format of the key's day.")
     name_separator: str = Field(default="_", description="Between the day and the file name.")
     max_pool_connections: int = Field(default=64, description="HTTP connections to S3 per run.")
+    stale_upload_hours: int = Field(
+        default=24,
+        description="Each run aborts multipart uploads under the prefix idle this long, left "
+        "by killed runs (0: never; needs s3:ListBucketMultipartUploads).",
+    )
 
-    def get_client(self) -> Any:
+    def get_client(self, config: Config | None = None) -> Any:
+        """A client with this resource's credentials and endpoint; ``config`` overrides the
+        defaults (the connectivity check uses it to fail fast)."""
         session = boto3.session.Session(profile_name=self.profile_name)
-        config = construct_boto_client_retry_config(self.max_attempts).merge(
-            Config(max_pool_connections=self.max_pool_connections)
+        merged = construct_boto_client_retry_config(self.max_attempts).merge(
+            Config(
+                max_pool_connections=self.max_pool_connections,
+                # Bodies go with botocore's CRC32 header (signed; S3 checks the body against
+                # it) but no SHA-256 of the body in the signature. Over https this is
+                # botocore's own default; over a plain http endpoint (a private S3-compatible
+                # store) it saves hashing every byte (~15% of the copy's CPU), while the
+                # CRC32 still catches corruption but not deliberate tampering, which plain
+                # http does not guard against anyway: it sends the reports readable.
+                s3={"payload_signing_enabled": False},
+            )
         )
+        if config is not None:
+            merged = merged.merge(config)
         return session.client(
             "s3",
             region_name=self.region_name,
@@ -88,7 +120,7 @@ class ByodS3Resource(S3Resource):
             aws_access_key_id=self.aws_access_key_id,
             aws_secret_access_key=self.aws_secret_access_key,
             aws_session_token=self.aws_session_token,
-            config=config,
+            config=merged,
         )
 
 
@@ -117,16 +149,21 @@ def naming_for(oci: OciFocusReportsResource, s3: ByodS3Resource) -> Naming:
 
 
 def _env(settings: FocusSettings, field: str) -> Any:
-    """``EnvVar`` when the variable is set, else the validated default."""
+    """``EnvVar`` when the variable is set as validated, else the validated value.
+
+    The UI and run config then show the variable's name instead of its value. Where validation
+    normalised the value (a trailing slash added or stripped), the normalised value is passed,
+    so the resource never sees a form the settings rejected.
+    """
     value = getattr(settings, field)
     name = env_name(field)
-    if os.environ.get(name):
-        if isinstance(value, bool):
-            return value
-        if isinstance(value, int):
-            return dg.EnvVar.int(name)
-        if isinstance(value, str):
-            return dg.EnvVar(name)
+    raw = os.environ.get(name)
+    if not raw or isinstance(value, bool) or raw != str(value):
+        return value
+    if isinstance(value, int):
+        return dg.EnvVar.int(name)
+    if isinstance(value, str):
+        return dg.EnvVar(name)
     return value
 
 
@@ -154,6 +191,7 @@ def build_resources(settings: FocusSettings) -> dict[str, Any]:
             endpoint_url=env("s3_endpoint_url"),
             date_format=env("date_format"),
             name_separator=env("name_separator"),
+            stale_upload_hours=env("stale_upload_hours"),
         ),
         "transfer": TransferResource(
             max_concurrent_transfers=env("max_concurrent_transfers"),

@@ -20,6 +20,7 @@ import datetime as dt
 from collections.abc import Iterable, Iterator, Sequence
 
 import dagster as dg
+from dagster._core.definitions.data_version import DATA_VERSION_TAG
 
 from focus_pipeline.lib.plan import CopiedFile, OciObject, folder_digest
 from focus_pipeline.lib.transfer import CopyResult
@@ -28,6 +29,7 @@ OCI_ASSET = dg.AssetKey("oci_focus_reports")
 BYOD_ASSET = dg.AssetKey("byod_focus_reports")
 
 FILE_COPIED = "file_copied"
+PARTITION_TAG = "dagster/partition"
 _EVENT_KEY = "focus_event"
 # Dagster caps one fetch at 10,000 records.
 _PAGE = 10_000
@@ -114,7 +116,9 @@ def oci_folder_observation(day: str, listing: Sequence[OciObject]) -> dg.AssetOb
     return dg.AssetObservation(
         asset_key=OCI_ASSET,
         partition=day,
-        data_version=dg.DataVersion(digest),
+        # The data-version tag is how an observation tells Dagster the source changed, which
+        # marks the copied day stale in the UI.
+        tags={DATA_VERSION_TAG: digest},
         metadata={
             "files": len(listing),
             "bytes": sum(o.size for o in listing),
@@ -142,25 +146,68 @@ def days_with_active_runs(instance: dg.DagsterInstance) -> set[str]:
     runs = instance.get_runs(dg.RunsFilter(statuses=ACTIVE_RUN_STATUSES))
     days = set()
     for run in runs:
-        if str(BYOD_ASSET.to_user_string()) in _selected(run):
-            day = run.tags.get("dagster/partition")
+        if _targets_byod(run):
+            day = run.tags.get(PARTITION_TAG)
             if day:
                 days.add(day)
     return days
 
 
-def _selected(run: dg.DagsterRun) -> set[str]:
-    if run.asset_selection is None:
-        return {BYOD_ASSET.to_user_string()}
-    return {k.to_user_string() for k in run.asset_selection}
-
-
-def last_materialization(instance: dg.DagsterInstance, day: str) -> dg.EventLogRecord | None:
-    result = instance.fetch_materializations(
-        dg.AssetRecordsFilter(asset_key=BYOD_ASSET, asset_partitions=[day]), limit=1
-    )
-    return result.records[0] if result.records else None
+def _targets_byod(run: dg.DagsterRun) -> bool:
+    # `dg.materialize` records an empty selection (all assets of its ad-hoc job), and the only
+    # partitioned asset that can run here is the copy.
+    return not run.asset_selection or BYOD_ASSET in run.asset_selection
 
 
 def today_utc() -> dt.date:
     return dt.datetime.now(dt.timezone.utc).date()
+
+
+# --- Reads for `focus-pipeline status` -------------------------------------------------------
+
+
+def latest_runs_by_day(
+    instance: dg.DagsterInstance, days: Sequence[str], limit: int = 1000
+) -> dict[str, dg.DagsterRun]:
+    """The newest run that copied (or tried to copy) each day, in one run-storage query.
+
+    A run retried by Dagster's run retries is a new run, so a day whose retry succeeded shows
+    the success. ``limit`` bounds the query for days retried very often; runs come newest
+    first, so only long-superseded runs can fall outside it.
+    """
+    latest: dict[str, dg.DagsterRun] = {}
+    wanted = set(days)
+    if not wanted:
+        return latest
+    runs = instance.get_runs(dg.RunsFilter(tags={PARTITION_TAG: sorted(wanted)}), limit=limit)
+    for run in runs:
+        day = run.tags.get(PARTITION_TAG)
+        if day in wanted and day not in latest and _targets_byod(run):
+            latest[day] = run
+    return latest
+
+
+def daemon_heartbeats(instance: dg.DagsterInstance) -> dict[str, float]:
+    """Epoch seconds of each daemon's last heartbeat; empty when no daemon ever ran here."""
+    return {name: hb.timestamp for name, hb in instance.get_daemon_heartbeats().items()}
+
+
+def files_copied_in(result: dg.ExecuteInProcessResult) -> list[CopiedFile]:
+    """The files one in-process run copied, in the order they landed (for `focus-pipeline
+    sync`), read from the run's own checkpoint events rather than a new query."""
+    files = []
+    for event in result.get_asset_observation_events():
+        obs = event.asset_observation_data.asset_observation
+        meta = {k: getattr(v, "value", v) for k, v in obs.metadata.items()}
+        if obs.asset_key != BYOD_ASSET or meta.get(_EVENT_KEY) != FILE_COPIED:
+            continue
+        files.append(
+            CopiedFile(
+                name=str(meta["object_name"]),
+                etag=str(meta["etag"]),
+                size=int(meta["bytes"]),  # type: ignore[arg-type]
+                md5=str(meta["md5"]),
+                s3_key=str(meta["s3_key"]),
+            )
+        )
+    return files

@@ -148,3 +148,87 @@ def describe_failure(exc: BaseException, namespace: str, bucket: str, s3_bucket:
     if isinstance(exc, oci.exceptions.ServiceError) or is_retryable(exc):
         return describe_oci_error(exc, namespace, bucket)
     return f"{type(exc).__name__}: {exc}"
+
+
+# --- Connectivity check (focus-pipeline check, job check_connectivity) -----------------------
+# Those checks meet failures the copy never sees (no credentials at all, a wrong profile, a
+# wrong region) and must not say "the next attempt will try again": nothing retries a check.
+
+_OCI_PROFILE = "profile FOCUS_OCI_PROFILE in FOCUS_OCI_CONFIG_FILE"
+
+
+def describe_oci_auth_error(exc: BaseException, auth: str, namespace: str, bucket: str) -> str:
+    """One sentence for a failure to build OCI credentials, before any request is sent."""
+    if isinstance(exc, oci.exceptions.ProfileNotFound):
+        return (
+            f"The OCI profile was not found: set FOCUS_OCI_PROFILE to a [section] of "
+            f"FOCUS_OCI_CONFIG_FILE ({exc.__class__.__name__})."
+        )
+    if isinstance(exc, (oci.exceptions.InvalidKeyFilePath, oci.exceptions.InvalidPrivateKey)):
+        return (
+            f"The OCI API signing key cannot be loaded ({exc.__class__.__name__}): fix key_file "
+            f"in {_OCI_PROFILE} so it names a readable PEM private key."
+        )
+    if isinstance(exc, oci.exceptions.MissingPrivateKeyPassphrase):
+        return (
+            "The OCI API signing key is encrypted: add pass_phrase to "
+            f"{_OCI_PROFILE}, or use an unencrypted key."
+        )
+    if auth == "security_token" and isinstance(exc, (KeyError, OSError)):
+        return (
+            "FOCUS_OCI_AUTH=security_token needs security_token_file and key_file in "
+            f"{_OCI_PROFILE} ({exc.__class__.__name__}): run 'oci session authenticate' (or "
+            "'oci session refresh' before the token expires) for that profile."
+        )
+    if auth == "instance_principal" and not isinstance(exc, oci.exceptions.ServiceError):
+        return (
+            "FOCUS_OCI_AUTH=instance_principal could not get a token from the instance "
+            f"metadata service ({exc.__class__.__name__}): run on an OCI compute instance "
+            "that belongs to the dynamic group named in the policy (docs/OCI_SETUP.md), or "
+            "choose another FOCUS_OCI_AUTH mode."
+        )
+    if auth == "resource_principal" and not isinstance(exc, oci.exceptions.ServiceError):
+        return (
+            "FOCUS_OCI_AUTH=resource_principal found no resource principal "
+            f"({exc.__class__.__name__}): it works only inside OCI Functions or Container "
+            "Instances, which set OCI_RESOURCE_PRINCIPAL_VERSION; elsewhere choose another "
+            "FOCUS_OCI_AUTH mode."
+        )
+    return describe_oci_error(exc, namespace, bucket)
+
+
+def describe_s3_check_error(exc: BaseException, bucket: str) -> str:
+    """One sentence for an S3 failure during the connectivity check (no retry will follow)."""
+    from botocore import exceptions as boto_exc
+
+    where = f"S3 bucket {bucket!r}"
+    if isinstance(exc, (boto_exc.NoCredentialsError, boto_exc.PartialCredentialsError)):
+        return (
+            f"{where}: no complete AWS credentials were found ({exc.__class__.__name__}): set "
+            "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY to the BYOD key Umbrella issued, or "
+            "AWS_PROFILE to a profile holding it."
+        )
+    if isinstance(exc, boto_exc.ProfileNotFound):
+        return (
+            f"{where}: the AWS profile named by AWS_PROFILE does not exist in ~/.aws/config or "
+            "~/.aws/credentials: fix AWS_PROFILE or unset it."
+        )
+    if isinstance(exc, (boto_exc.EndpointConnectionError, boto_exc.ConnectTimeoutError)):
+        return (
+            f"{where} could not be reached ({exc.__class__.__name__}): check "
+            "FOCUS_S3_ENDPOINT_URL (leave it unset for AWS itself) and FOCUS_S3_REGION, and "
+            "that this machine may open HTTPS connections to S3."
+        )
+    if isinstance(exc, ClientError):
+        code = exc.response.get("Error", {}).get("Code", "?")
+        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", "?")
+        op = getattr(exc, "operation_name", "request")
+        if code in ("PermanentRedirect", "AuthorizationHeaderMalformed", "301"):
+            return (
+                f"{where}: {op} answered {status} {code}: the bucket is in another region; "
+                "set FOCUS_S3_REGION to the region Umbrella gave you."
+            )
+        if code in ("InvalidAccessKeyId", "SignatureDoesNotMatch", "AccessDenied", "NoSuchBucket"):
+            return describe_s3_error(exc, bucket)
+        return f"{where}: {op} answered {status} {code}: see docs/TROUBLESHOOTING.md."
+    return describe_s3_error(exc, bucket)

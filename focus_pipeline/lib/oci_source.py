@@ -8,9 +8,11 @@ overwritten mid-copy fails with 412 instead of mixing two versions.
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import oci
 
@@ -40,39 +42,46 @@ class OciConnection:
     endpoint: str | None = None
 
     def build_client(self) -> oci.object_storage.ObjectStorageClient:
-        """A client with SDK retries and circuit breaker off: our RetryPolicy governs both."""
+        """A client with SDK retries and circuit breaker off: our RetryPolicy governs both.
+
+        Clients built by one connection share its signer (signers are thread-safe): loading and
+        checking the RSA key costs ~40 ms of CPU, which each of a run's 16+ threads would
+        otherwise pay again, and principal signers fetch a token whenever they are built.
+        """
+        config, signer = self._auth
         kwargs: dict[str, object] = {
+            "signer": signer,
             "retry_strategy": oci.retry.NoneRetryStrategy(),
             "circuit_breaker_strategy": oci.circuit_breaker.NoCircuitBreakerStrategy(),
             "timeout": DEFAULT_TIMEOUT,
         }
         if self.endpoint:
             kwargs["service_endpoint"] = self.endpoint
-        if self.auth == "config_file":
+        return oci.object_storage.ObjectStorageClient(config, **kwargs)
+
+    @functools.cached_property
+    def _auth(self) -> tuple[dict[str, Any], Any]:
+        """The SDK config and signer, built on first use; a failure is not cached."""
+        if self.auth in ("config_file", "security_token"):
             config = oci.config.from_file(self.config_file, self.profile)
             if self.region:
                 config["region"] = self.region
-            oci.config.validate_config(config)
-            return oci.object_storage.ObjectStorageClient(config, **kwargs)
-        if self.auth == "security_token":
-            config = oci.config.from_file(self.config_file, self.profile)
-            if self.region:
-                config["region"] = self.region
+            if self.auth == "config_file":
+                oci.config.validate_config(config)
+                return config, oci.signer.Signer.from_config(config)
             with open(_expand(config["security_token_file"])) as fh:
                 token = fh.read().strip()
             key = oci.signer.load_private_key_from_file(
                 _expand(config["key_file"]), config.get("pass_phrase")
             )
-            signer = oci.auth.signers.SecurityTokenSigner(token, key)
-            return oci.object_storage.ObjectStorageClient(config, signer=signer, **kwargs)
+            return config, oci.auth.signers.SecurityTokenSigner(token, key)
         if self.auth == "instance_principal":
             signer = oci.auth.signers.InstancePrincipalsSecurityTokenSigner()
         elif self.auth == "resource_principal":
             signer = oci.auth.signers.get_resource_principals_signer()
         else:
             raise ValueError(f"unknown OCI auth mode {self.auth!r}; expected one of {AUTH_MODES}")
-        config = {"region": self.region or signer.region}
-        return oci.object_storage.ObjectStorageClient(config, signer=signer, **kwargs)
+        return {"region": self.region or signer.region}, signer
 
 
 def _expand(path: str) -> str:

@@ -61,6 +61,12 @@ class RetryPolicy:
     max_retries: int = 5
     backoff_seconds: float = 1.0
 
+    def __post_init__(self) -> None:
+        if not 0 <= self.max_retries <= 20:
+            raise ValueError("max_retries must be between 0 and 20")
+        if not 0 < self.backoff_seconds <= MAX_BACKOFF_SECONDS:
+            raise ValueError(f"backoff_seconds must be > 0 and <= {MAX_BACKOFF_SECONDS:.0f}")
+
     def delay(self, attempt: int, rng: random.Random | None = None) -> float:
         """Full jitter (AWS architecture blog): spreads retries of parallel workers apart."""
         cap = min(MAX_BACKOFF_SECONDS, self.backoff_seconds * (2**attempt))

@@ -22,6 +22,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from focus_pipeline.lib.errors import SourceChanged, VerificationError, is_retryable
 from focus_pipeline.lib.oci_source import OciReportSource
 from focus_pipeline.lib.plan import CopiedFile, OciObject, PlannedCopy
@@ -57,6 +59,12 @@ class TransferOptions:
     max_concurrent_files: int = 4
     # Restarts of one file after its source changed mid-copy, before giving up on it.
     max_source_restarts: int = 3
+
+    def __post_init__(self) -> None:
+        if self.part_size < S3_MIN_PART_SIZE or self.part_size > S3_MAX_PART_SIZE:
+            raise ValueError("part_size must be between 5 MiB and 5 GiB (S3's part limits)")
+        if self.streams_per_file < 1 or self.max_concurrent_files < 1:
+            raise ValueError("streams_per_file and max_concurrent_files must be at least 1")
 
 
 @dataclass(frozen=True)
@@ -164,15 +172,51 @@ class Copier:
         )
         return md5
 
+    def _create_upload(self, obj: OciObject, key: str, stop: CancelToken) -> str:
+        attempts = 0
+
+        def create() -> str:
+            nonlocal attempts
+            attempts += 1
+            return self.s3.create_multipart_upload(
+                Bucket=self.bucket, Key=key, Metadata=self._metadata(obj)
+            )["UploadId"]
+
+        upload_id = self._s3_call(create, f"CreateMultipartUpload {key}", stop)
+        if attempts > 1:
+            self._abort_orphans(key, keep=upload_id)
+        return upload_id
+
+    def _abort_orphans(self, key: str, keep: str) -> None:
+        """Abort other uploads of ``key``: a retried CreateMultipartUpload whose first answer
+        was lost on the way back may have opened one that nothing else knows of.
+
+        Only this copy writes ``key`` (one run per day, one copy per name), so any other open
+        upload of exactly this key is an orphan. Needs s3:ListBucketMultipartUploads; without
+        it the orphan waits for the bucket's lifecycle rule.
+        """
+        try:
+            resp = call_with_retries(
+                lambda: self.s3.list_multipart_uploads(Bucket=self.bucket, Prefix=key),
+                self.source.retry,
+                is_retryable,
+                what=f"ListMultipartUploads {key}",
+            )
+        except Exception as exc:
+            log.warning(
+                "CreateMultipartUpload of %s was retried and its uploads cannot be listed (%s): "
+                "an orphaned upload may stay open",
+                key,
+                type(exc).__name__,
+            )
+            return
+        for upload in resp.get("Uploads", []):
+            if upload.get("Key") == key and upload.get("UploadId") not in (None, keep):
+                self._abort(key, upload["UploadId"])
+
     def _copy_multipart(self, obj: OciObject, key: str, part_size: int) -> tuple[str, int]:
         stop = CancelToken(parent=self.cancel)
-        upload_id = self._s3_call(
-            lambda: self.s3.create_multipart_upload(
-                Bucket=self.bucket, Key=key, Metadata=self._metadata(obj)
-            )["UploadId"],
-            f"CreateMultipartUpload {key}",
-            stop,
-        )
+        upload_id = self._create_upload(obj, key, stop)
         pending: deque[cf.Future[tuple[int, str, bytearray]]] = deque()
         try:
             digest = hashlib.md5()
@@ -257,6 +301,11 @@ class Copier:
                 is_retryable,
                 what=f"AbortMultipartUpload {key}",
             )
+        except ClientError as exc:
+            code = exc.response.get("Error", {}).get("Code")
+            if code == "NoSuchUpload":
+                return  # an earlier attempt's answer was lost: the upload is already gone
+            log.error("could not abort the multipart upload of %s: %s", key, code)
         except Exception as exc:  # the original error matters more; the sweep retries later
             log.error("could not abort the multipart upload of %s: %s", key, type(exc).__name__)
 

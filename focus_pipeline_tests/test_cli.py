@@ -1,0 +1,373 @@
+"""The `focus-pipeline` console script (check, status, sync), and the deployment files and docs
+that tell people how to run it.
+
+The console script runs as a subprocess with the environment a user would have, against the
+OCI emulator and moto over HTTP and a real DAGSTER_HOME (the repo's dagster.yaml on SQLite;
+deploy/postgres/dagster.yaml on the real PostgreSQL server).
+"""
+
+from __future__ import annotations
+
+import configparser
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import dagster as dg
+import pytest
+import yaml
+
+from focus_pipeline.cli import main
+from focus_pipeline.defs import build_definitions
+from focus_pipeline.defs.state import BYOD_ASSET
+from focus_pipeline.emulator.oci_server import Fault
+from focus_pipeline.settings import FocusSettings, load_settings
+from focus_pipeline_tests.conftest import TENANCY, b64md5, free_port, s3_contents
+from focus_pipeline_tests.instances import ROOT, dagster_home, environ
+
+CLI = str(Path(sys.executable).parent / "focus-pipeline")
+SECRET = "wJalrXUtnFEMI-not-a-real-secret-K7MDENG"
+F1, F2, F3 = (f"0001000002103533-0000{i}.csv.gz" for i in (1, 2, 3))
+
+
+def folder(day: str) -> str:
+    return f"FOCUS Reports/{day.replace('-', '/')}/"
+
+
+def run_cli(
+    *args: str, env: dict[str, str] | None = None, cwd: Path
+) -> subprocess.CompletedProcess:
+    # cwd is a clean folder: a developer's .env must not leak into what is tested.
+    return subprocess.run(
+        [CLI, *args],
+        env={**os.environ, **(env or {})},
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+# --- check -----------------------------------------------------------------------------------
+
+
+def test_check_passes_against_the_local_servers(focus_env, oci_emulator, tmp_path) -> None:
+    oci_emulator.put_object(TENANCY, folder("2024-11-28") + F1, b"report")
+    out = run_cli("check", env={"AWS_SECRET_ACCESS_KEY": SECRET}, cwd=tmp_path)
+    assert out.returncode == 0, out.stdout + out.stderr
+    lines = out.stdout.splitlines()
+    assert [ln.split(":")[0] for ln in lines[:3]] == ["PASS settings", "PASS oci", "PASS s3"]
+    assert f"first '{folder('2024-11-28')}{F1}'" in lines[1]
+    assert f"bucket '{focus_env['FOCUS_S3_BUCKET']}' under 'byod/acct-1/'" in lines[2]
+    assert lines[3:] == ["All 3 checks passed."]
+    assert SECRET not in out.stdout + out.stderr
+
+
+def test_check_wrong_bucket_is_the_cross_tenancy_policy(focus_env, tmp_path) -> None:
+    wrong = "ocid1.tenancy.oc1..aaaaaaaanotmytenancynotmytenancynotmytenancy"
+    out = run_cli("check", env={"FOCUS_OCI_BUCKET": wrong}, cwd=tmp_path)
+    assert out.returncode == 1
+    fail = [ln for ln in out.stdout.splitlines() if ln.startswith("FAIL")]
+    assert len(fail) == 1
+    assert fail[0].startswith(
+        f"FAIL oci: OCI Object Storage (namespace 'bling', bucket '{wrong}') answered 404 "
+        "BucketNotFound [opc-request-id "
+    )
+    assert fail[0].endswith(
+        "]: check FOCUS_OCI_BUCKET is your tenancy OCID and that your root compartment has the "
+        "cross-tenancy policy 'define tenancy usage-report as ocid1.tenancy.oc1..aaaaaaaaned4fkp"
+        "kisbwjlr56u7cj63lf3wffbilvqknstgtvzub7vhqkggq' and 'endorse group <group> to read "
+        "objects in tenancy usage-report' (see docs/OCI_SETUP.md)."
+    )
+    assert "PASS s3" in out.stdout and out.stdout.endswith("1 of 3 checks failed.\n")
+
+
+def test_check_wrong_s3_endpoint(focus_env, tmp_path) -> None:
+    out = run_cli(
+        "check", env={"FOCUS_S3_ENDPOINT_URL": f"http://127.0.0.1:{free_port()}"}, cwd=tmp_path
+    )
+    assert out.returncode == 1
+    assert (
+        f"FAIL s3: S3 bucket '{focus_env['FOCUS_S3_BUCKET']}' could not be reached "
+        "(EndpointConnectionError): check FOCUS_S3_ENDPOINT_URL (leave it unset for AWS itself) "
+        "and FOCUS_S3_REGION, and that this machine may open HTTPS connections to S3."
+    ) in out.stdout.splitlines()
+    assert "PASS oci" in out.stdout
+
+
+def test_check_missing_variable_names_it(focus_env, tmp_path) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "FOCUS_S3_BUCKET"}
+    out = subprocess.run(
+        [CLI, "check"], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120
+    )
+    assert out.returncode == 1
+    assert out.stdout.splitlines() == [
+        "FAIL settings: FOCUS_S3_BUCKET: is required: Destination bucket.",
+        "1 of 1 checks failed.",
+    ]
+
+
+# --- status ----------------------------------------------------------------------------------
+
+
+def status_rows(stdout: str) -> dict[str, list[str]]:
+    """Table rows by day, columns split on runs of two or more spaces."""
+    rows = {}
+    for line in stdout.splitlines():
+        if re.match(r"^\d{4}-\d{2}-\d{2}  ", line):
+            rows[line[:10]] = re.split(r"\s{2,}", line.strip())
+    return rows
+
+
+def test_status_prints_the_window_after_a_few_materializations(
+    focus_env, oci_emulator, s3_bucket, tmp_path
+) -> None:
+    days = {
+        "2024-11-25": {F1: os.urandom(1000)},  # its run fails
+        "2024-11-26": {},  # OCI has nothing
+        "2024-11-27": {F1: os.urandom(2000), F2: os.urandom(3000)},  # copied, then one more
+        "2024-11-28": {F1: os.urandom(4000)},  # copied, then rewritten
+        "2024-11-29": {F1: os.urandom(500)},  # never copied, outside the window
+    }
+    for day, files in days.items():
+        for name, data in files.items():
+            oci_emulator.put_object(TENANCY, folder(day) + name, data)
+    defs = build_definitions(load_settings())
+    asset = defs.get_assets_def("byod_focus_reports")
+
+    with dagster_home(tmp_path, "sqlite") as home_env:
+        with environ(home_env), dg.DagsterInstance.get() as instance:
+            for day in ("2024-11-27", "2024-11-28"):
+                ok = dg.materialize(
+                    [asset], partition_key=day, instance=instance, resources=dict(defs.resources)
+                )
+                assert ok.success
+            oci_emulator.faults.add(Fault(op="GetObject", status=403, times=1))
+            failed = dg.materialize(
+                [asset],
+                partition_key="2024-11-25",
+                instance=instance,
+                resources=dict(defs.resources),
+                raise_on_error=False,
+            )
+            assert not failed.success
+        oci_emulator.put_object(TENANCY, folder("2024-11-27") + F3, os.urandom(700))
+        oci_emulator.put_object(TENANCY, folder("2024-11-28") + F1, os.urandom(4100))
+
+        out = run_cli("status", "--days", "4", "--end", "2024-11-28", env=home_env, cwd=tmp_path)
+
+    assert out.returncode == 0, out.stdout + out.stderr
+    lines = out.stdout.splitlines()
+    assert lines[0] == (
+        "Window 2024-11-25 .. 2024-11-28 (4 days, UTC): OCI 'FOCUS Reports/' -> "
+        f"s3://{s3_bucket}/byod/acct-1/"
+    )
+    rows = status_rows(out.stdout)
+    assert list(rows) == ["2024-11-28", "2024-11-27", "2024-11-26", "2024-11-25"]
+    # DAY, OCI FILES, OCI BYTES, COPIED, COPIED BYTES, LAST COPY, PENDING, LAST RUN, STATE
+    r = rows["2024-11-28"]
+    assert r[1:5] == ["1", "4,100", "1", "4,000"] and r[6:] == [
+        "1",
+        "SUCCESS",
+        "pending: 1 changed",
+    ]
+    assert re.fullmatch(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}", r[5])
+    r = rows["2024-11-27"]
+    assert r[1:5] == ["3", "5,700", "2", "5,000"] and r[6:] == ["1", "SUCCESS", "pending: 1 new"]
+    assert rows["2024-11-26"][1:] == ["0", "0", "0", "0", "-", "0", "-", "no reports in OCI"]
+    r = rows["2024-11-25"]
+    assert r[1:] == ["1", "1,000", "0", "0", "-", "1", "FAILURE", "failed: 1 new"]
+    total = next(ln for ln in lines if ln.startswith("TOTAL"))
+    assert re.split(r"\s{2,}", total) == ["TOTAL", "5", "10,800", "3", "9,000", "3", "1 failed"]
+    assert "Daemon: no heartbeat in this instance" in out.stdout
+
+
+def test_status_and_sync_need_dagster_home(monkeypatch, focus_env, capsys) -> None:
+    monkeypatch.delenv("DAGSTER_HOME", raising=False)
+    assert main(["status"]) == 2
+    assert main(["sync", "--start", "2024-11-28", "--end", "2024-11-28"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("DAGSTER_HOME is not set: status and sync read and write the Dagster") == 2
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--start", "2024-10-31", "--end", "2024-11-02"], "lower FOCUS_START_DATE"),
+        (["--start", "2024-11-28", "--end", "2024-11-27"], "--end 2024-11-27 is before --start"),
+        (["--start", "2024-11-28", "--end", "2999-01-01"], "--end 2999-01-01 is in the future"),
+    ],
+)
+def test_sync_refuses_a_bad_range_before_touching_anything(
+    focus_env, tmp_path, capsys, args, message
+) -> None:
+    with environ({"DAGSTER_HOME": str(tmp_path)}):
+        assert main(["sync", *args]) == 2
+    assert message in capsys.readouterr().err
+
+
+# --- sync ------------------------------------------------------------------------------------
+
+
+def test_sync_copies_a_two_day_range_into_a_real_instance(
+    focus_env, oci_emulator, s3_client, s3_bucket, tmp_path
+) -> None:
+    files = {
+        "2024-11-27": {F1: os.urandom(11_000), F2: os.urandom(6 * 2**20)},  # one multipart
+        "2024-11-28": {F1: os.urandom(13_000)},
+    }
+    for day, day_files in files.items():
+        for name, data in day_files.items():
+            oci_emulator.put_object(TENANCY, folder(day) + name, data)
+    expected = {
+        f"byod/acct-1/{day}_{name}": b64md5(data)
+        for day, day_files in files.items()
+        for name, data in day_files.items()
+    }
+    dest = f"s3://{s3_bucket}/byod/acct-1"
+
+    with dagster_home(tmp_path, "sqlite") as home_env:
+        first = run_cli(
+            "sync", "--start", "2024-11-27", "--end", "2024-11-28", env=home_env, cwd=tmp_path
+        )
+        assert first.returncode == 0, first.stdout + first.stderr
+        lines = first.stdout.splitlines()
+        assert lines[0] == (
+            f"Syncing 2 days, 2024-11-27 .. 2024-11-28, into s3://{s3_bucket}/ (one run per day)"
+        )
+        assert sorted(lines[1:3]) == [
+            f"  + {dest}/2024-11-27_{F1}  (11,000 bytes)",
+            f"  + {dest}/2024-11-27_{F2}  (6,291,456 bytes)",
+        ]
+        assert lines[3].startswith(
+            "2024-11-27  OK: copied 2 files (6,302,456 bytes), 0 unchanged, 0 skipped, "
+            "2 in S3 for the day; "
+        )
+        assert lines[4] == f"  + {dest}/2024-11-28_{F1}  (13,000 bytes)"
+        assert lines[5].startswith("2024-11-28  OK: copied 1 file (13,000 bytes), 0 unchanged")
+        assert lines[6].startswith("Synced 2 of 2 days.")
+        assert s3_contents(s3_client, s3_bucket) == expected
+
+        with environ(home_env), dg.DagsterInstance.get() as instance:
+            runs = instance.get_runs(
+                dg.RunsFilter(tags={"focus_pipeline/launched_by": "focus-pipeline sync"})
+            )
+            assert sorted(r.tags["dagster/partition"] for r in runs) == ["2024-11-27", "2024-11-28"]
+            assert all(r.status == dg.DagsterRunStatus.SUCCESS for r in runs)
+            for day in files:
+                mats = instance.fetch_materializations(
+                    dg.AssetRecordsFilter(asset_key=BYOD_ASSET, asset_partitions=[day]), limit=5
+                ).records
+                assert len(mats) == 1
+
+        # Again: nothing to copy. Then one day fails: exit 1, the other day still synced.
+        oci_emulator.put_object(TENANCY, folder("2024-11-28") + F2, os.urandom(900))
+        oci_emulator.faults.add(Fault(op="GetObject", name_pattern="/28/", status=403))
+        second = run_cli(
+            "sync", "--start", "2024-11-27", "--end", "2024-11-28", env=home_env, cwd=tmp_path
+        )
+        assert second.returncode == 1
+        out = second.stdout.splitlines()
+        assert out[1].startswith("2024-11-27  OK: copied 0 files (0 bytes), 2 unchanged")
+        assert out[2].startswith("2024-11-28  FAILED (run ")
+        assert out[3].strip() == (
+            "1 of 1 reports of 2024-11-28 failed to copy (0 landed and will not be copied again):"
+        )
+        assert "answered 403 NotAuthorizedOrNotFound" in out[4]
+        assert out[-1].startswith("Synced 1 of 2 days; failed: 2024-11-28.")
+        assert "Traceback" not in second.stderr
+
+
+# --- deployment files ------------------------------------------------------------------------
+
+
+def test_postgres_instance_yaml_loads_with_its_policies(tmp_path) -> None:
+    """deploy/postgres/dagster.yaml against the real PostgreSQL (skipped, with the reason,
+    when it is unreachable): storage, run queue, monitoring, retries, retention, logs."""
+    with (
+        dagster_home(tmp_path, "postgres") as home_env,
+        environ(home_env),
+        dg.DagsterInstance.get() as instance,
+    ):
+        assert type(instance.run_storage).__name__ == "PostgresRunStorage"
+        assert type(instance.event_log_storage).__name__ == "PostgresEventLogStorage"
+        assert type(instance.schedule_storage).__name__ == "PostgresScheduleStorage"
+        assert type(instance.run_coordinator).__name__ == "QueuedRunCoordinator"
+        queue = instance.get_concurrency_config().run_queue_config
+        assert queue.max_concurrent_runs == 4
+        assert queue.tag_concurrency_limits == [
+            {
+                "key": "dagster/partition",
+                "value": {"applyLimitPerUniqueValue": True},
+                "limit": 1,
+            }
+        ]
+        assert instance.run_monitoring_enabled
+        assert instance.run_retries_enabled and instance.run_retries_max_retries == 2
+        assert instance.managed_python_loggers == ["focus_pipeline"]
+        assert instance.get_settings("retention")["sensor"]["purge_after_days"]["success"] == -1
+        instance.get_runs(limit=1)  # the schema exists and answers
+
+
+def test_kubernetes_values_and_dagster_cloud_yaml() -> None:
+    cloud = yaml.safe_load((ROOT / "dagster_cloud.yaml").read_text())
+    [location] = cloud["locations"]
+    assert location["code_source"] == {"module_name": "focus_pipeline.definitions"}
+    assert location["location_name"] == "focus_pipeline"
+
+    values = yaml.safe_load((ROOT / "deploy" / "kubernetes" / "values.yaml").read_text())
+    [deployment] = values["dagster-user-deployments"]["deployments"]
+    assert deployment["dagsterApiGrpcArgs"] == ["-m", "focus_pipeline.definitions"]
+    assert {"name": "focus-pipeline-env"} in deployment["envSecrets"]
+    assert values["runLauncher"]["type"] == "K8sRunLauncher"
+    coordinator = values["dagsterDaemon"]["runCoordinator"]
+    assert coordinator["type"] == "QueuedRunCoordinator"
+    assert {
+        "key": "dagster/partition",
+        "value": {"applyLimitPerUniqueValue": True},
+        "limit": 1,
+    } in coordinator["config"]["queuedRunCoordinator"]["tagConcurrencyLimits"]
+
+
+def test_systemd_units_run_one_daemon_and_the_webserver() -> None:
+    units = {}
+    for name in ("dagster-webserver.service", "dagster-daemon.service"):
+        parser = configparser.ConfigParser(strict=False, interpolation=None)
+        parser.optionxform = str  # type: ignore[assignment,method-assign]
+        parser.read(ROOT / "deploy" / "systemd" / name)
+        units[name] = parser
+    for unit in units.values():
+        service = unit["Service"]
+        assert service["Restart"] == "on-failure"
+        assert service["User"] and service["EnvironmentFile"]
+        assert "DAGSTER_HOME=" in service["Environment"]
+        assert "-w" in service["ExecStart"] and "workspace.yaml" in service["ExecStart"]
+    assert "dagster-daemon run" in units["dagster-daemon.service"]["Service"]["ExecStart"]
+
+
+# --- docs ------------------------------------------------------------------------------------
+
+
+def test_config_reference_documents_every_setting() -> None:
+    text = (ROOT / "docs" / "CONFIG_REFERENCE.md").read_text()
+    missing = [
+        f"FOCUS_{name.upper()}"
+        for name in FocusSettings.model_fields
+        if f"`FOCUS_{name.upper()}`" not in text
+    ]
+    assert not missing, f"undocumented settings: {missing}"
+    for var in ("DAGSTER_HOME", "DAGSTER_PG_HOST", "DAGSTER_PG_PASSWORD", "AWS_PROFILE"):
+        assert f"`{var}`" in text
+
+
+def test_oci_setup_prints_the_tested_iam_policy() -> None:
+    import json
+
+    text = (ROOT / "docs" / "OCI_SETUP.md").read_text()
+    policy = json.loads((ROOT / "deploy" / "aws" / "byod-iam-policy.json").read_text())
+    block = re.search(r"```json\n(.*?)```", text, re.DOTALL)
+    assert block is not None and json.loads(block[1]) == policy
+    assert "endorse group <group> to read objects in tenancy usage-report" in text
+    assert "endorse dynamic-group <dynamic-group> to read objects in tenancy usage-report" in text

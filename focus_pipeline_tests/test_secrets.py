@@ -1,0 +1,171 @@
+"""Secrets never reach anything Dagster stores or shows.
+
+Unique secret values (AWS secret key and session token, the OCI key's pass phrase and the key
+file itself) are set the way a deployment sets them, then a good day and a failing day run
+through a real instance (``dagster asset materialize`` with its own DAGSTER_HOME). Every byte
+Dagster wrote (event log and run storage databases, compute logs), every event's text and
+metadata, the run config and the terminal output are searched: no secret may appear.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import dagster as dg
+import oci
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from dagster._serdes import serialize_value
+
+from focus_pipeline.emulator import Fault
+from focus_pipeline.lib.transfer import MIB
+from focus_pipeline_tests.conftest import TENANCY
+from focus_pipeline_tests.instances import dagster_home, environ
+from focus_pipeline_tests.s3_fault_proxy import S3Fault, S3FaultProxy
+
+GOOD_DAY, BAD_DAY = "2024-11-28", "2024-11-27"
+
+
+def encrypted_oci_config(directory: Path, pass_phrase: str) -> tuple[Path, list[str]]:
+    """An OCI profile whose key is encrypted with ``pass_phrase`` (given in the profile, as
+    the OCI CLI writes it); returns the config path and the key's PEM body lines."""
+    directory.mkdir(parents=True, exist_ok=True)
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    encrypted = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.BestAvailableEncryption(pass_phrase.encode()),
+    )
+    plain = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    key_file = directory / "api_key.pem"
+    key_file.write_bytes(encrypted)
+    key_file.chmod(0o600)
+    der = key.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    digest = hashlib.md5(der).hexdigest()
+    config = directory / "config"
+    config.write_text(
+        "[DEFAULT]\n"
+        "user=ocid1.user.oc1..aaaaaaaasecretstestuser4m2q7wv3s2vkx4n6bq2pl3xj7o4fk5rc\n"
+        f"fingerprint={':'.join(digest[i : i + 2] for i in range(0, 32, 2))}\n"
+        f"tenancy={TENANCY}\n"
+        "region=us-ashburn-1\n"
+        f"key_file={key_file}\n"
+        f"pass_phrase={pass_phrase}\n"
+    )
+    oci.config.validate_config(oci.config.from_file(str(config)))
+    # Every full line of both PEM forms: any one of them in a log means the key leaked.
+    body_lines = [
+        line for pem in (encrypted, plain) for line in pem.decode().splitlines() if len(line) == 64
+    ]
+    return config, body_lines
+
+
+def materialize(env: dict[str, str], day: str) -> subprocess.Popen[str]:
+    """The terminal command, with the in-process executor: the step's logs, events and compute
+    logs are the same as in a step subprocess, at half the start-up cost (test_termination.py
+    runs the multiprocess path)."""
+    command = "dagster asset materialize -m focus_pipeline.definitions --select byod_focus_reports"
+    in_process = '{"execution": {"config": {"in_process": {}}}}'
+    return subprocess.Popen(
+        [sys.executable, "-m", *command.split(), "--partition", day, "--config-json", in_process],
+        env={**os.environ, **env},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def test_no_secret_in_events_logs_run_config_or_output(
+    tmp_path, focus_env, oci_emulator, s3_endpoint, s3_client, s3_bucket
+) -> None:
+    tag = uuid.uuid4().hex
+    secrets = {
+        "AWS_SECRET_ACCESS_KEY": f"awsSecret{tag}",
+        "AWS_SESSION_TOKEN": f"awsSessionToken{tag}",
+        "pass_phrase": f"ociPassPhrase{tag}",
+    }
+    config, key_lines = encrypted_oci_config(tmp_path / "oci", secrets["pass_phrase"])
+    needles = [*secrets.values(), *key_lines]
+    for day in (GOOD_DAY, BAD_DAY):
+        folder = f"FOCUS Reports/{day.replace('-', '/')}/"
+        oci_emulator.put_object(TENANCY, folder + "f1.csv.gz", os.urandom(40_000))
+        oci_emulator.put_object(TENANCY, folder + "f2.csv.gz", os.urandom(6 * MIB))
+        oci_emulator.put_object(TENANCY, folder + "f3.csv.gz", os.urandom(1000))
+    # The failing day: one report OCI keeps refusing, one S3 refuses, one that lands.
+    oci_emulator.faults.add(Fault(op="GetObject", name_pattern="2024/11/27/f1", status=500))
+    proxy = S3FaultProxy(s3_endpoint).start()
+    proxy.add(S3Fault(op="*", key_pattern="2024-11-27_f2", status=403, code="AccessDenied"))
+    common = {
+        "AWS_SECRET_ACCESS_KEY": secrets["AWS_SECRET_ACCESS_KEY"],
+        "AWS_SESSION_TOKEN": secrets["AWS_SESSION_TOKEN"],
+        "FOCUS_OCI_CONFIG_FILE": str(config),
+        "FOCUS_MAX_RETRIES": "1",
+        "FOCUS_RETRY_BACKOFF_SECONDS": "0.01",
+    }
+    (tmp_path / "good").mkdir()
+    (tmp_path / "bad").mkdir()
+    try:
+        with (
+            dagster_home(tmp_path / "good", "sqlite") as good_home,
+            dagster_home(tmp_path / "bad", "sqlite") as bad_home,
+        ):
+            runs = {
+                GOOD_DAY: (good_home, materialize({**common, **good_home}, GOOD_DAY)),
+                BAD_DAY: (
+                    bad_home,
+                    materialize(
+                        {**common, **bad_home, "FOCUS_S3_ENDPOINT_URL": proxy.endpoint}, BAD_DAY
+                    ),
+                ),
+            }
+            outputs = {day: proc.communicate(timeout=180) for day, (_, proc) in runs.items()}
+            assert runs[GOOD_DAY][1].returncode == 0, outputs[GOOD_DAY][1][-3000:]
+            assert runs[BAD_DAY][1].returncode != 0, outputs[BAD_DAY][1][-3000:]
+
+            haystacks: dict[str, str] = {}
+            for day, (home_env, _) in runs.items():
+                stdout, stderr = outputs[day]
+                haystacks[f"{day} stdout"] = stdout
+                haystacks[f"{day} stderr"] = stderr
+                home = Path(home_env["DAGSTER_HOME"])
+                for path in home.rglob("*"):
+                    if path.is_file():
+                        haystacks[str(path)] = path.read_bytes().decode("latin-1")
+                with environ(home_env), dg.DagsterInstance.get() as instance:
+                    for run in instance.get_runs():
+                        haystacks[f"{day} run config"] = json.dumps(run.run_config)
+                        haystacks[f"{day} run tags"] = json.dumps(dict(run.tags))
+                        haystacks[f"{day} events"] = "\n".join(
+                            serialize_value(e) for e in instance.all_logs(run.run_id)
+                        )
+    finally:
+        proxy.stop()
+
+    # The search sees what the runs did: copies, both failure reasons, the compute logs.
+    events, bad_err = haystacks[f"{BAD_DAY} events"], outputs[BAD_DAY][1][-3000:]
+    assert "2 of 3 reports of 2024-11-27 failed" in events, bad_err
+    assert "500 InternalServerError" in events and "403 AccessDenied" in events, bad_err
+    good_events = haystacks[f"{GOOD_DAY} events"]
+    assert f"{s3_bucket}/byod/acct-1/{GOOD_DAY}_f2.csv.gz" in good_events, good_events[-3000:]
+    compute_logs = [k for k in haystacks if "compute_logs" in k and k.endswith(".err")]
+    assert any("Copied" in haystacks[k] for k in compute_logs), sorted(haystacks)
+
+    leaks = [
+        (where, needle[:12] + "...")
+        for where, text in haystacks.items()
+        for needle in needles
+        if needle in text
+    ]
+    assert leaks == []
