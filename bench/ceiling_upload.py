@@ -1,10 +1,16 @@
-"""Upload ceiling: boto3 ``upload_file`` of the workload's local files into rclone serve s3.
+"""Upload ceiling: boto3 uploads of the workload's local files into rclone serve s3.
 
-Run as its own process (``python bench/ceiling_upload.py ENDPOINT BUCKET PREFIX FILE...``) so
-its peak RSS and CPU are its own. It uses the pipeline's S3 client (``ByodS3Resource``), so the
-figure is what S3 uploads alone cost with the pipeline's client settings, and the same
-concurrency as the pipeline's defaults: 4 files at once, 4 parts in flight per file, 8 MiB
-parts. Prints one JSON line: seconds, bytes.
+Run as its own process so its peak RSS and CPU are its own::
+
+    python bench/ceiling_upload.py [--boto3-defaults] ENDPOINT BUCKET PREFIX FILE...
+
+It uploads with one ``create_transfer_manager`` (what ``upload_file`` runs on) for all files,
+with the pipeline's default shape: part size ``FOCUS_PART_SIZE_MB`` and
+``FOCUS_MAX_CONCURRENT_TRANSFERS x FOCUS_STREAMS_PER_FILE`` parts in flight. The client is the
+pipeline's own (``ByodS3Resource``: bodies not SHA-256-signed), so the figure is what the S3
+side alone costs the pipeline; ``--boto3-defaults`` uses a plain boto3 client instead, which
+over plain http hashes every body with SHA-256 for the signature. Prints one JSON line:
+seconds, bytes.
 """
 
 from __future__ import annotations
@@ -14,27 +20,40 @@ import sys
 import time
 from pathlib import Path
 
+import boto3
 from boto3.s3.transfer import TransferConfig, create_transfer_manager
+from botocore.config import Config
 
 from focus_pipeline.defs.resources import ByodS3Resource, TransferResource
 from focus_pipeline.lib.transfer import MIB
 
 
 def main() -> int:
-    endpoint, bucket, prefix, *paths = sys.argv[1:]
+    args = sys.argv[1:]
+    defaults = args[0] == "--boto3-defaults"
+    endpoint, bucket, prefix, *paths = args[1:] if defaults else args
     transfer = TransferResource()
-    s3 = ByodS3Resource(bucket=bucket, endpoint_url=endpoint, region_name="us-east-1")
-    client = s3.get_client()
+    in_flight = transfer.max_concurrent_transfers * transfer.streams_per_file
+    if defaults:
+        # Only the pool is sized to the concurrency (else urllib3 drops connections).
+        client = boto3.client(
+            "s3",
+            endpoint_url=endpoint,
+            region_name="us-east-1",
+            config=Config(max_pool_connections=in_flight),
+        )
+    else:
+        s3 = ByodS3Resource(bucket=bucket, endpoint_url=endpoint, region_name="us-east-1")
+        client = s3.get_client()
     part = transfer.part_size_mb * MIB
     config = TransferConfig(
         multipart_threshold=part,
         multipart_chunksize=part,
-        max_concurrency=transfer.max_concurrent_transfers * transfer.streams_per_file,
+        max_concurrency=in_flight,
         use_threads=True,
     )
     files = [Path(p) for p in paths]
     started = time.monotonic()
-    # One transfer manager for all files: its request pool is shared like the pipeline's.
     with create_transfer_manager(client, config) as manager:
         futures = [manager.upload(str(f), bucket, f"{prefix}/{f.name}") for f in files]
         for fut in futures:

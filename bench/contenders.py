@@ -141,6 +141,8 @@ class Bench:
             "rclone tuned": lambda w, p: self._rclone(w, p, RCLONE_TUNED_FLAGS),
             "read ceiling": self._read_ceiling,
             "upload ceiling": self._upload_ceiling,
+            "upload default": lambda w, p: self._upload_ceiling(w, p, boto3_defaults=True),
+            "copy engine": self._engine,
         }[contender]
         server0 = procmon.cpu_seconds(self.s3.proc.pid)
         emu0 = procmon.cpu_seconds(self.emulator.proc.pid)
@@ -165,13 +167,10 @@ class Bench:
     def _env(self) -> dict[str, str]:
         return servers.s3_env()
 
-    def _pipeline(self, wl: Workload, prefix: str) -> RunResult:
-        home = self.workdir / "dagster" / prefix
-        home.mkdir(parents=True)
-        (home / "dagster.yaml").write_text(self._dagster_yaml, encoding="utf-8")
+    def _focus_env(self, prefix: str) -> dict[str, str]:
+        """The pipeline's settings: where the servers are, and nothing else (defaults)."""
         env = self._env()
         env.update(
-            DAGSTER_HOME=str(home),
             FOCUS_OCI_NAMESPACE=servers.NAMESPACE,
             FOCUS_OCI_BUCKET=servers.TENANCY,
             FOCUS_OCI_CONFIG_FILE=str(self.oci_config),
@@ -185,6 +184,14 @@ class Bench:
             # minutes of step-retry back-off. Transfer settings all stay at their defaults.
             FOCUS_STEP_RETRIES="0",
         )
+        return env
+
+    def _pipeline(self, wl: Workload, prefix: str) -> RunResult:
+        home = self.workdir / "dagster" / prefix
+        home.mkdir(parents=True)
+        (home / "dagster.yaml").write_text(self._dagster_yaml, encoding="utf-8")
+        env = self._focus_env(prefix)
+        env["DAGSTER_HOME"] = str(home)
         cmd = [
             DAGSTER, "asset", "materialize",
             "-m", "focus_pipeline.definitions",
@@ -194,7 +201,7 @@ class Bench:
         log = self.workdir / "logs" / f"{prefix}.log"
         m = procmon.run_measured(cmd, env, log, RUN_TIMEOUT, cwd=self.workdir)
         # The step runs in a child the multiprocess executor spawns: that process copies.
-        worker = m.pick(lambda p: "spawn_main" in p.cmdline) or m.procs[min(m.procs)]
+        worker = m.pick(lambda p: "spawn_main" in p.cmdline) or m.procs[m.root_pid]
         meta = _materialization_metadata(home, wl.day) if m.returncode == 0 else {}
         ok, why = (False, f"exit {m.returncode}, see {log}")
         if m.returncode == 0:
@@ -231,7 +238,7 @@ class Bench:
         ok, why = (False, f"exit {m.returncode}, see {log}")
         if m.returncode == 0:
             ok, why = self._verify(wl, prefix, {f.name: f.name for f in self.sources[wl.key]})
-        root = m.procs[min(m.procs)]
+        root = m.procs[m.root_pid]
         return RunResult(
             workload=wl.key,
             contender="rclone tuned" if flags else "rclone default",
@@ -274,6 +281,35 @@ class Bench:
             note="" if m.returncode == 0 else f"exit {m.returncode}, see {log}",
         )
 
+    def _engine(self, wl: Workload, prefix: str) -> RunResult:
+        cmd = [servers.PYTHON, str(BENCH / "engine_copy.py"), wl.day]
+        log = self.workdir / "logs" / f"{prefix}.log"
+        # From the scratch directory, like the pipeline: no stray .env is read.
+        m = procmon.run_measured(cmd, self._focus_env(prefix), log, RUN_TIMEOUT, cwd=self.workdir)
+        out: dict = {}
+        ok, why = (False, f"exit {m.returncode}, see {log}")
+        if m.returncode == 0:
+            out = json.loads(log.read_text(encoding="utf-8").strip().splitlines()[-1])
+            names = {f"{wl.day}_{f.name}": f.name for f in self.sources[wl.key]}
+            ok, why = self._verify(wl, prefix, names)
+        return RunResult(
+            workload=wl.key,
+            contender="copy engine",
+            round=0,
+            wall=m.wall,
+            copy_seconds=float(out.get("seconds", 0.0)),
+            bytes=int(out.get("bytes", 0)),
+            files=int(out.get("files", 0)),
+            peak_rss=m.child_maxrss,
+            rss_process="engine_copy.py",
+            cpu=m.child_cpu,
+            server_cpu=0.0,
+            emulator_cpu=0.0,
+            verified=ok,
+            command=cmd,
+            note=why,
+        )
+
     def _read_ceiling(self, wl: Workload, prefix: str) -> RunResult:
         cmd = [
             servers.PYTHON, str(BENCH / "ceiling_read.py"), str(self.oci_config),
@@ -285,13 +321,15 @@ class Bench:
             result.note = f"read {result.bytes} bytes, expected {wl.total_bytes}"
         return result
 
-    def _upload_ceiling(self, wl: Workload, prefix: str) -> RunResult:
+    def _upload_ceiling(self, wl: Workload, prefix: str, boto3_defaults: bool = False) -> RunResult:
         files = self.sources[wl.key]
+        flags = ["--boto3-defaults"] if boto3_defaults else []
         cmd = [
-            servers.PYTHON, str(BENCH / "ceiling_upload.py"), self.s3.endpoint,
+            servers.PYTHON, str(BENCH / "ceiling_upload.py"), *flags, self.s3.endpoint,
             servers.S3_BUCKET, prefix, *(str(f.path) for f in files),
         ]  # fmt: skip
-        result = self._script(wl, prefix, "upload ceiling", cmd)
+        name = "upload default" if boto3_defaults else "upload ceiling"
+        result = self._script(wl, prefix, name, cmd)
         if result.verified:
             result.verified, result.note = self._verify(wl, prefix, {f.name: f.name for f in files})
         return result

@@ -3,8 +3,8 @@
 Peak RSS is the kernel's own high-water mark (``VmHWM`` in ``/proc/PID/status``), read for
 every process of the tree every 50 ms while the command runs (the tree is re-walked every
 250 ms to find new processes). The kernel keeps the maximum, so polling cannot miss a short
-spike; only growth in a process's last <50 ms goes unseen. The direct child's figure also
-comes from ``wait4``'s ``ru_maxrss``, which is exact.
+spike; only growth in a process's last <50 ms goes unseen. For a command that starts no
+other process, ``wait4``'s ``ru_maxrss`` gives the exact figure as well.
 
 CPU seconds (user + system) per process come from ``/proc/PID/stat`` the same way (the last
 reading before a process exits, so up to 50 ms of it may be missed)."""
@@ -38,9 +38,12 @@ class ProcStats:
 class Measured:
     returncode: int
     wall: float
+    root_pid: int
     procs: dict[int, ProcStats] = field(default_factory=dict)
-    child_maxrss: int = 0  # bytes, exact, from wait4 (the direct child itself)
-    child_cpu: float = 0.0  # the child and the descendants it waited for
+    # From wait4, exact: the largest of the direct child and the descendants it waited for
+    # (the kernel's ru_maxrss), and their CPU seconds summed.
+    child_maxrss: int = 0
+    child_cpu: float = 0.0
 
     def pick(self, match: Callable[[ProcStats], bool]) -> ProcStats | None:
         """The matching process with the highest peak RSS."""
@@ -117,11 +120,11 @@ def run_measured(
             poller.join()
         wall = time.monotonic() - started
     returncode = os.waitstatus_to_exitcode(status)
-    root_stats = stats.setdefault(proc.pid, ProcStats(proc.pid, " ".join(cmd)))
-    root_stats.peak_rss = max(root_stats.peak_rss, usage.ru_maxrss * 1024)
+    stats.setdefault(proc.pid, ProcStats(proc.pid, " ".join(cmd)))
     return Measured(
         returncode=returncode,
         wall=wall,
+        root_pid=proc.pid,
         procs=stats,
         child_maxrss=usage.ru_maxrss * 1024,
         child_cpu=usage.ru_utime + usage.ru_stime,

@@ -40,7 +40,13 @@ WORKLOADS = (
         size=512 * MIB,
         rate_bytes_per_sec=None,
         latency_s=0.0,
-        contenders=("pipeline", "rclone default", "read ceiling", "upload ceiling"),
+        contenders=(
+            "pipeline",
+            "rclone default",
+            "read ceiling",
+            "upload ceiling",
+            "upload default",
+        ),
         rounds=3,
         local_files=True,
     ),
@@ -65,7 +71,7 @@ WORKLOADS = (
         size=1 * MIB,
         rate_bytes_per_sec=None,
         latency_s=0.0,
-        contenders=("pipeline", "rclone default"),
+        contenders=("pipeline", "rclone default", "copy engine"),
         rounds=3,
     ),
     Workload(

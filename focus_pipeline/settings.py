@@ -70,8 +70,10 @@ class FocusSettings(BaseSettings):
 
     start_date: dt.date = Field(default_factory=default_start_date, description="First day.")
     max_concurrent_transfers: int = Field(4, ge=1, le=64, description="Files copied at once.")
-    streams_per_file: int = Field(4, ge=1, le=32, description="Parallel parts per file.")
-    part_size_mb: int = Field(8, ge=5, le=5120, description="Multipart part size in MiB.")
+    # 8 x 5 MiB (docs/benchmarks.md): a link capped per connection (OCI to another cloud)
+    # needs many reads in flight; small parts keep a file's memory at 40 MiB all the same.
+    streams_per_file: int = Field(8, ge=1, le=32, description="Parallel parts per file.")
+    part_size_mb: int = Field(5, ge=5, le=5120, description="Multipart part size in MiB.")
     max_retries: int = Field(5, ge=0, le=20, description="Retries of one request or part.")
     retry_backoff_seconds: float = Field(1.0, gt=0, le=60, description="First backoff.")
     step_retries: int = Field(3, ge=0, le=10, description="Dagster retries of a failed day.")

@@ -128,8 +128,9 @@ class TransferResource(dg.ConfigurableResource):
     """How hard a run pushes: files at once, parts per file and part size."""
 
     max_concurrent_transfers: int = Field(default=4, description="Files copied at once.")
-    streams_per_file: int = Field(default=4, description="Parts of one file in flight at once.")
-    part_size_mb: int = Field(default=8, description="Part size in MiB (raised for huge files).")
+    # The same defaults as FocusSettings (settings.py says why).
+    streams_per_file: int = Field(default=8, description="Parts of one file in flight at once.")
+    part_size_mb: int = Field(default=5, description="Part size in MiB (raised for huge files).")
 
     def options(self) -> TransferOptions:
         return TransferOptions(

@@ -176,24 +176,34 @@ class OciReportSource:
         start: int = 0,
         length: int | None = None,
         cancel: CancelToken | None = None,
+        into: bytearray | None = None,
     ) -> bytearray:
         """``length`` bytes of ``obj`` from ``start``, exactly as stored; retried on faults.
 
         A body cut mid-stream is retried from the same offset with ``if-match``, so only the
-        broken range is fetched again, never a newer version of the object.
+        broken range is fetched again, never a newer version of the object. ``into`` (exactly
+        ``length`` bytes) is filled and returned instead of a new buffer, so a copy can reuse
+        its part buffers.
         """
         if length is None:
-            length = obj.size - start
+            length = obj.size - start if into is None else len(into)
+        if into is not None and len(into) != length:
+            raise ValueError(f"buffer of {len(into)} bytes for a read of {length}")
 
         def attempt() -> bytearray:
-            return self._read_once(obj, start, length, cancel)
+            return self._read_once(obj, start, length, cancel, into)
 
         return call_with_retries(
             attempt, self.retry, is_retryable, cancel=cancel, what=f"reading {obj.name!r}"
         )
 
     def _read_once(
-        self, obj: OciObject, start: int, length: int, cancel: CancelToken | None
+        self,
+        obj: OciObject,
+        start: int,
+        length: int,
+        cancel: CancelToken | None,
+        into: bytearray | None,
     ) -> bytearray:
         self._count("get_calls")
         kwargs: dict[str, object] = {"if_match": obj.etag}
@@ -207,7 +217,7 @@ class OciReportSource:
                 raise SourceChanged(f"{obj.name} changed in OCI during the copy") from None
             raise
         raw = resp.data.raw
-        buf = bytearray(length)
+        buf = bytearray(length) if into is None else into
         view = memoryview(buf)
         got = 0
         complete = False

@@ -1,9 +1,10 @@
 """Streaming copies from OCI into S3 with bounded memory.
 
 Each file larger than one part is read as parallel ranged GETs that feed parallel S3 part
-uploads; a sliding window of ``streams_per_file`` parts bounds memory to about
-``streams_per_file x part_size`` per file, whatever the file size. Parts are hashed in order
-as they land, so the MD5 of the whole body comes without a second pass over the bytes.
+uploads; a window of ``streams_per_file`` part buffers (reused across parts) bounds memory to
+about ``streams_per_file x part_size`` per file, whatever the file size. Parts are hashed in
+order as they are read, so the MD5 of the whole body comes without a second pass over the
+bytes, and each part is uploaded as soon as it is hashed.
 
 A copy either completes, byte for byte and verified, or leaves nothing behind: every failure,
 including a terminated run, aborts the multipart upload before the error propagates.
@@ -16,6 +17,8 @@ import concurrent.futures as cf
 import hashlib
 import logging
 import math
+import queue
+import threading
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -54,8 +57,9 @@ def choose_part_size(size: int, requested: int) -> int:
 
 @dataclass(frozen=True)
 class TransferOptions:
-    part_size: int = 8 * MIB
-    streams_per_file: int = 4
+    # The defaults of FOCUS_PART_SIZE_MB and FOCUS_STREAMS_PER_FILE.
+    part_size: int = 5 * MIB
+    streams_per_file: int = 8
     max_concurrent_files: int = 4
     # Restarts of one file after its source changed mid-copy, before giving up on it.
     max_source_restarts: int = 3
@@ -98,6 +102,35 @@ def _b64(digest: bytes) -> str:
     return base64.b64encode(digest).decode()
 
 
+class _PartBuffers:
+    """Part buffers reused across a run's parts instead of allocated for each one.
+
+    A fresh buffer per part costs page faults and zeroing every time, and freed ones pile up
+    in glibc's per-thread arenas: a run held about twice its live parts. Only ``keep``
+    buffers (the run's windows) are kept; a run's part memory is allocated once.
+    """
+
+    def __init__(self, keep: int) -> None:
+        self._keep = keep
+        self._free: dict[int, list[bytearray]] = {}
+        self._count = 0
+        self._lock = threading.Lock()
+
+    def get(self, size: int) -> bytearray:
+        with self._lock:
+            free = self._free.get(size)
+            if free:
+                self._count -= 1
+                return free.pop()
+        return bytearray(size)
+
+    def put(self, buf: bytearray) -> None:
+        with self._lock:
+            if self._count < self._keep:
+                self._free.setdefault(len(buf), []).append(buf)
+                self._count += 1
+
+
 class Copier:
     """Copies objects from one OCI bucket to one S3 bucket; shared by a run's threads.
 
@@ -120,6 +153,9 @@ class Copier:
         self.options = options
         self.part_pool = part_pool
         self.cancel = cancel
+        self.buffers = _PartBuffers(
+            max(1, options.max_concurrent_files) * max(1, options.streams_per_file)
+        )
 
     def copy(self, obj: OciObject, key: str) -> CopyResult:
         """Copy the current version of ``obj``; if it changes mid-copy, copy the new one."""
@@ -215,38 +251,65 @@ class Copier:
                 self._abort(key, upload["UploadId"])
 
     def _copy_multipart(self, obj: OciObject, key: str, part_size: int) -> tuple[str, int]:
+        """Read parts in parallel, hash them in order as they arrive, upload each once hashed.
+
+        A part holds its buffer from the start of its read until its upload is done, and at
+        most ``streams_per_file`` buffers are held, so memory stays ``streams x part_size``
+        for any file size. A buffer is freed by its own upload, not by the oldest part's: a
+        server that is slow on one part (rclone serve s3 streams the next part in order while
+        it buffers the others) does not stop the file's reads behind it.
+        """
         stop = CancelToken(parent=self.cancel)
         upload_id = self._create_upload(obj, key, stop)
-        pending: deque[cf.Future[tuple[int, str, bytearray]]] = deque()
+        # Reads in part order (the MD5 needs the bytes in order), and uploads in flight.
+        reads: deque[tuple[int, cf.Future[bytearray]]] = deque()
+        uploads: dict[cf.Future[str], tuple[int, bytearray]] = {}
+        # Every finished read or upload wakes this thread once (a wake-up may find nothing
+        # to do: a read behind the head finished).
+        finished: queue.SimpleQueue[object] = queue.SimpleQueue()
         try:
             digest = hashlib.md5()
-            completed: list[dict[str, object]] = []
+            etags: dict[int, str] = {}
             ranges = iter(enumerate(range(0, obj.size, part_size), start=1))
             window = max(1, self.options.streams_per_file)
-
-            def submit_next() -> None:
-                item = next(ranges, None)
-                if item is not None:
-                    number, start = item
-                    length = min(part_size, obj.size - start)
-                    pending.append(
-                        self.part_pool.submit(
-                            self._copy_part, obj, key, upload_id, number, start, length, stop
-                        )
-                    )
-
-            for _ in range(window):
-                submit_next()
             total = 0
-            while pending:
-                number, etag, data = pending.popleft().result()
-                digest.update(data)
-                total += len(data)
-                completed.append({"PartNumber": number, "ETag": etag})
-                del data
-                submit_next()
+            while True:
+                while len(reads) + len(uploads) < window:
+                    item = next(ranges, None)
+                    if item is None:
+                        break
+                    number, start = item
+                    buf = self.buffers.get(min(part_size, obj.size - start))
+                    read = self.part_pool.submit(self._read_part, obj, start, buf, stop)
+                    read.add_done_callback(finished.put)
+                    reads.append((number, read))
+                if not reads and not uploads:
+                    break
+                progressed = False
+                if reads and reads[0][1].done():
+                    number, head = reads.popleft()
+                    data = head.result()
+                    # The upload starts before the hashing: both only read the buffer.
+                    upload = self.part_pool.submit(
+                        self._upload_part, key, upload_id, number, data, stop
+                    )
+                    upload.add_done_callback(finished.put)
+                    uploads[upload] = (number, data)
+                    digest.update(data)
+                    total += len(data)
+                    progressed = True
+                for fut in [f for f in uploads if f.done()]:
+                    number, data = uploads.pop(fut)
+                    etags[number] = fut.result()
+                    if len(data) == part_size:
+                        self.buffers.put(data)
+                    del data
+                    progressed = True
+                if not progressed:
+                    finished.get()
             md5 = _b64(digest.digest())
             self._verify(obj, total, md5)
+            completed = [{"PartNumber": n, "ETag": etags[n]} for n in sorted(etags)]
             self._s3_call(
                 lambda: self.s3.complete_multipart_upload(
                     Bucket=self.bucket,
@@ -261,24 +324,21 @@ class Copier:
         except BaseException:
             stop.cancel()
             # Parts still uploading when the abort lands may survive it (S3 documents this),
-            # so wait for them to stop first.
-            cf.wait(list(pending))
+            # so wait for them to stop first. Their buffers are dropped, never reused.
+            cf.wait([f for _, f in reads] + list(uploads))
             self._abort(key, upload_id)
             raise
 
-    def _copy_part(
-        self,
-        obj: OciObject,
-        key: str,
-        upload_id: str,
-        number: int,
-        start: int,
-        length: int,
-        stop: CancelToken,
-    ) -> tuple[int, str, bytearray]:
+    def _read_part(
+        self, obj: OciObject, start: int, buf: bytearray, stop: CancelToken
+    ) -> bytearray:
         if stop.is_set():
             raise Cancelled()
-        data = self.source.read(obj, start, length, cancel=stop)
+        return self.source.read(obj, start, len(buf), cancel=stop, into=buf)
+
+    def _upload_part(
+        self, key: str, upload_id: str, number: int, data: bytearray, stop: CancelToken
+    ) -> str:
         if stop.is_set():
             raise Cancelled()
         resp = self._s3_call(
@@ -288,7 +348,7 @@ class Copier:
             f"UploadPart {key} #{number}",
             stop,
         )
-        return number, resp["ETag"], data
+        return resp["ETag"]
 
     def _abort(self, key: str, upload_id: str) -> None:
         try:
