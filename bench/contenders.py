@@ -150,19 +150,17 @@ class Bench:
         result.server_cpu = procmon.cpu_seconds(self.s3.proc.pid) - server0
         result.emulator_cpu = procmon.cpu_seconds(self.emulator.proc.pid) - emu0
         result.round = round_no
-        data.remove_tree_files(self.s3.bucket_dir / prefix)
+        data.remove_tree(self.s3.bucket_dir / prefix)
         return result
 
-    def _landed(self, prefix: str, name_of: dict[str, str]) -> dict[str, Path]:
-        """Source name -> landed file, for the files under ``prefix`` (keyed via ``name_of``)."""
-        root = self.s3.bucket_dir / prefix
-        if not root.exists():
-            return {}
-        return {name_of[p.name]: p for p in root.iterdir() if p.name in name_of}
-
     def _verify(self, wl: Workload, prefix: str, key_name: dict[str, str]) -> tuple[bool, str]:
-        files = self.sources[wl.key]
-        return data.verify_copies(files, self._landed(prefix, key_name), self.pool)
+        """Check the files under ``prefix``; ``key_name`` maps a landed file's name (its key
+        after the prefix) to the source object's name."""
+        root = self.s3.bucket_dir / prefix
+        found = [p for p in root.rglob("*") if p.is_file()] if root.exists() else []
+        landed = {key_name[p.name]: p for p in found if p.parent == root and p.name in key_name}
+        others = [p for p in found if p not in landed.values()]
+        return data.verify_copies(self.sources[wl.key], landed, others, self.pool)
 
     def _env(self) -> dict[str, str]:
         return servers.s3_env()

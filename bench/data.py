@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import concurrent.futures as cf
 import hashlib
-import os
+import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -70,15 +70,19 @@ def md5_file(path: Path) -> str:
 
 
 def verify_copies(
-    files: list[SourceFile], landed: dict[str, Path], pool: cf.Executor
+    files: list[SourceFile], landed: dict[str, Path], others: list[Path], pool: cf.Executor
 ) -> tuple[bool, str]:
-    """Every source file has exactly one landed copy with the same bytes (MD5 of the file).
+    """Every source file landed once with the same bytes (MD5 of the file), and nothing else.
 
-    ``landed`` maps a source name to the destination file on disk. Returns (ok, why-not).
+    ``landed`` maps a source name to its file on disk; ``others`` are any other files under
+    the run's prefix (a half-written temporary object would show up there). Returns
+    (ok, why-not).
     """
     missing = [f.name for f in files if f.name not in landed]
     if missing:
         return False, f"{len(missing)} missing, e.g. {missing[0]}"
+    if others:
+        return False, f"{len(others)} unexpected files, e.g. {others[0]}"
     futures = {f.name: pool.submit(md5_file, landed[f.name]) for f in files}
     for f in files:
         path = landed[f.name]
@@ -90,12 +94,6 @@ def verify_copies(
     return True, ""
 
 
-def remove_tree_files(directory: Path) -> None:
-    """Delete what a run wrote, so dirty pages are dropped instead of written back."""
-    if not directory.exists():
-        return
-    for dirpath, _dirs, filenames in os.walk(directory, topdown=False):
-        for name in filenames:
-            os.unlink(os.path.join(dirpath, name))
-        if dirpath != str(directory):
-            os.rmdir(dirpath)
+def remove_tree(directory: Path) -> None:
+    """Delete what a run wrote, so its dirty pages are dropped instead of written back."""
+    shutil.rmtree(directory, ignore_errors=True)
