@@ -393,6 +393,15 @@ def plot(workloads: Sequence[Workload], s: Summary, path: Path) -> None:
     ax2.set_ylabel("peak RSS, MiB (copying process)")
     ax2.set_title("Peak memory")
     ax2.axhline(300, color="red", linestyle="--", linewidth=0.8)
-    ax2.text(len(workloads) - 0.5, 305, "target (d): 300 MiB", color="red", ha="right", fontsize=8)
+    ax2.text(
+        0.99,
+        303,
+        "target (d): 300 MiB",
+        color="red",
+        ha="right",
+        va="bottom",
+        fontsize=8,
+        transform=ax2.get_yaxis_transform(),
+    )
     fig.savefig(path, dpi=110)
     plt.close(fig)
