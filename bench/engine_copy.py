@@ -2,7 +2,7 @@
 
 A diagnostic, not a contender of issue 5: it runs the same resources, built from the same
 ``FOCUS_*`` environment with the same defaults, minus the run around them (start-up, the
-per-file checkpoint events the asset writes to the event log, the sweep of stale uploads).
+checkpoint events the asset writes to the event log, the sweep of stale uploads).
 The gap between its figure and the pipeline's copy-only figure is what the orchestration costs.
 
     python bench/engine_copy.py DAY   (prints one JSON line: seconds, bytes, files)

@@ -22,10 +22,12 @@ from pathlib import Path
 import dagster as dg
 
 from focus_pipeline.defs import build_definitions
-from focus_pipeline.defs.state import BYOD_ASSET, today_utc
+from focus_pipeline.defs.state import files_copied_event, today_utc
 from focus_pipeline.emulator import OciEmulator
 from focus_pipeline.emulator.focus_data import TENANCY_OCID
 from focus_pipeline.emulator.oci_config import make_oci_config
+from focus_pipeline.lib.plan import OciObject
+from focus_pipeline.lib.transfer import CopyResult
 from focus_pipeline.settings import load_settings
 
 OBJECTS_PER_DAY = 100
@@ -52,24 +54,15 @@ class QueryCounter:
 def seed(emu: OciEmulator, instance: dg.DagsterInstance, days: int) -> None:
     for offset in range(days):
         day = today_utc() - dt.timedelta(days=offset)
+        landed = []
         for i in range(OBJECTS_PER_DAY):
             name = f"FOCUS Reports/{day:%Y/%m/%d}/{i:016d}-00001.csv.gz"
             record = emu.put_object(TENANCY_OCID, name, b"x" * 64)
-            if offset % 2:  # every other day already copied, as the event log would say
-                instance.report_runless_asset_event(
-                    dg.AssetObservation(
-                        asset_key=BYOD_ASSET,
-                        partition=day.isoformat(),
-                        metadata={
-                            "focus_event": "file_copied",
-                            "object_name": name,
-                            "etag": record["etag"],
-                            "bytes": 64,
-                            "md5": record["md5"],
-                            "s3_key": f"byod/{day.isoformat()}_{i:016d}-00001.csv.gz",
-                        },
-                    )
-                )
+            obj = OciObject(name=name, size=64, etag=record["etag"], md5=record["md5"])
+            key = f"byod/{day.isoformat()}_{i:016d}-00001.csv.gz"
+            landed.append(CopyResult(obj, key, record["md5"], seconds=0.0, parts=1, restarts=0))
+        if offset % 2:  # every other day already copied, as the event log would say
+            instance.report_runless_asset_event(files_copied_event(day.isoformat(), landed))
 
 
 def measure(window: int, latency_ms: float, work: Path) -> dict[str, float]:

@@ -149,7 +149,7 @@ def test_base_exception_in_caller_stops_workers_and_aborts(
     oci_emulator.faults.add(Fault(op="GetObject", latency_s=0.3))
     raised = {"n": 0}
 
-    def on_copied(_):  # type: ignore[no-untyped-def]
+    def on_landed(_):  # type: ignore[no-untyped-def]
         raise AssertionError("nothing should land")
 
     original_wait = cf.wait
@@ -164,8 +164,70 @@ def test_base_exception_in_caller_stops_workers_and_aborts(
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr("focus_pipeline.lib.transfer.cf.wait", interrupting_wait)
         with pytest.raises(Interrupted):
-            copy_all(source, s3_client, s3_bucket, plans, OPTIONS, on_copied=on_copied)
+            copy_all(source, s3_client, s3_bucket, plans, OPTIONS, on_landed=on_landed)
     assert s3_contents(s3_client, s3_bucket) == {}
+    assert open_uploads(s3_client, s3_bucket) == []
+
+
+def test_landed_files_are_recorded_in_batches_each_exactly_once(
+    oci_emulator, source, s3_client, s3_bucket
+) -> None:
+    """One checkpoint per landed file would be one database commit per file."""
+    for i in range(30):
+        put(oci_emulator, f"{i:02d}.csv.gz", os.urandom(1000))
+    plans = [PlannedCopy(o, "k/" + o.name.rsplit("/", 1)[1], "new") for o in source.list(PREFIX)]
+    batches: list[list[str]] = []
+
+    results, failures = copy_all(
+        source,
+        s3_client,
+        s3_bucket,
+        plans,
+        OPTIONS,
+        on_landed=lambda landed: batches.append([r.s3_key for r in landed]),
+        checkpoint_seconds=3600,
+    )
+
+    assert failures == [] and len(results) == 30
+    # The first file(s) at once, the rest when the copy ends.
+    assert len(batches) == 2 and batches[0]
+    assert sorted(k for b in batches for k in b) == [f"k/{i:02d}.csv.gz" for i in range(30)]
+
+
+def test_files_landed_before_a_termination_are_recorded_before_it_propagates(
+    oci_emulator, source, s3_client, s3_bucket
+) -> None:
+    class Interrupted(BaseException):
+        pass
+
+    for i in range(4):
+        put(oci_emulator, f"{i}.csv.gz", os.urandom(1000))
+    put(oci_emulator, "slow.csv.gz", os.urandom(6 * MIB))
+    oci_emulator.faults.add(Fault(op="GetObject", name_pattern="slow", latency_s=2))
+    plans = [PlannedCopy(o, "k/" + o.name.rsplit("/", 1)[1], "new") for o in source.list(PREFIX)]
+    recorded: list[str] = []
+    original_wait = cf.wait
+
+    def interrupting_wait(fs, timeout=None, return_when=cf.ALL_COMPLETED):  # type: ignore[no-untyped-def]
+        if len(fs) == 1 and return_when == cf.FIRST_COMPLETED:
+            raise Interrupted()  # only the slow file is left: the 4 small ones landed
+        return original_wait(fs, timeout=timeout, return_when=return_when)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr("focus_pipeline.lib.transfer.cf.wait", interrupting_wait)
+        with pytest.raises(Interrupted):
+            copy_all(
+                source,
+                s3_client,
+                s3_bucket,
+                plans,
+                OPTIONS,
+                on_landed=lambda landed: recorded.extend(r.s3_key for r in landed),
+                checkpoint_seconds=3600,
+            )
+    small = {f"k/{i}.csv.gz" for i in range(4)}
+    assert set(recorded) == small
+    assert set(s3_contents(s3_client, s3_bucket)) == small
     assert open_uploads(s3_client, s3_bucket) == []
 
 

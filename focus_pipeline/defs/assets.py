@@ -152,15 +152,18 @@ def build_byod_focus_reports(
             f"{len(plan.unchanged)} unchanged, {len(plan.skipped)} skipped"
         )
 
-        def checkpoint(result: CopyResult) -> None:
-            context.log_event(state.file_copied_event(day_key, result))
+        def checkpoint(landed: list[CopyResult]) -> None:
+            context.log_event(state.files_copied_event(day_key, landed))
             context.log.info(
-                f"Copied {result.source.name} -> s3://{s3.bucket}/{result.s3_key} "
-                f"({result.source.size} bytes, {result.parts} parts, {result.seconds:.2f}s)"
+                "\n".join(
+                    f"Copied {r.source.name} -> s3://{s3.bucket}/{r.s3_key} "
+                    f"({r.source.size} bytes, {r.parts} parts, {r.seconds:.2f}s)"
+                    for r in landed
+                )
             )
 
         results, failures = copy_all(
-            source, s3_client, s3.bucket, plan.to_copy, transfer.options(), on_copied=checkpoint
+            source, s3_client, s3.bucket, plan.to_copy, transfer.options(), on_landed=checkpoint
         )
         seconds = time.monotonic() - started
 

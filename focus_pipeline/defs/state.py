@@ -3,10 +3,10 @@
 The only module that reads or writes it; the asset, the sensor and the status command all ask
 here. Two kinds of events carry it:
 
-* ``byod_focus_reports`` observations, one per copied file, logged the moment the file lands
-  (``focus_event=file_copied``). They are stored immediately and survive a later failure of the
-  run, so a retry copies only what is missing. A day's copied set is the newest such event per
-  object name.
+* ``byod_focus_reports`` checkpoints (``focus_event=files_copied``): observations listing the
+  files that landed, logged as they land (the first at once, then at most every half second,
+  see ``copy_all``). They are stored immediately and survive a later failure of the run, so a
+  retry copies only what is missing. A day's copied set is the newest entry per object name.
 * ``oci_focus_reports`` observations, one per day folder whose content changed, recorded by the
   sensor with the folder digest as data version, so the UI shows OCI's side and a stale copy.
 
@@ -16,6 +16,7 @@ so their number does not grow with the number of objects.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Iterable, Iterator, Sequence
 
@@ -28,7 +29,7 @@ from focus_pipeline.lib.transfer import CopyResult
 OCI_ASSET = dg.AssetKey("oci_focus_reports")
 BYOD_ASSET = dg.AssetKey("byod_focus_reports")
 
-FILE_COPIED = "file_copied"
+FILES_COPIED = "files_copied"
 PARTITION_TAG = "dagster/partition"
 _EVENT_KEY = "focus_event"
 # Dagster caps one fetch at 10,000 records.
@@ -43,22 +44,45 @@ ACTIVE_RUN_STATUSES = [
 ]
 
 
-def file_copied_event(day: str, result: CopyResult) -> dg.AssetObservation:
-    """The checkpoint for one landed file."""
-    f = result.copied_file()
+def files_copied_event(day: str, results: Sequence[CopyResult]) -> dg.AssetObservation:
+    """The checkpoint for files of ``day`` that landed together."""
+    files = []
+    for result in results:
+        f = result.copied_file()
+        files.append(
+            {
+                "object_name": f.name,
+                "etag": f.etag,
+                "bytes": f.size,
+                "md5": f.md5,
+                "s3_key": f.s3_key,
+                "seconds": round(result.seconds, 3),
+            }
+        )
     return dg.AssetObservation(
         asset_key=BYOD_ASSET,
         partition=day,
         metadata={
-            _EVENT_KEY: FILE_COPIED,
-            "object_name": f.name,
-            "etag": f.etag,
-            "bytes": f.size,
-            "md5": f.md5,
-            "s3_key": f.s3_key,
-            "seconds": round(result.seconds, 3),
+            _EVENT_KEY: FILES_COPIED,
+            "files_copied": len(files),
+            "bytes": sum(f["bytes"] for f in files),  # type: ignore[misc]
+            "files": dg.MetadataValue.json(files),
         },
     )
+
+
+def _copied(meta: dict[str, object]) -> Iterator[CopiedFile]:
+    """The files one checkpoint records; nothing for any other observation."""
+    if meta.get(_EVENT_KEY) != FILES_COPIED:
+        return
+    for f in meta.get("files") or []:  # type: ignore[attr-defined]
+        yield CopiedFile(
+            name=str(f["object_name"]),
+            etag=str(f["etag"]),
+            size=int(f["bytes"]),
+            md5=str(f["md5"]),
+            s3_key=str(f["s3_key"]),
+        )
 
 
 def _records(
@@ -77,8 +101,7 @@ def _records(
         cursor = result.cursor
 
 
-def _meta(record: dg.EventLogRecord) -> dict[str, object]:
-    obs = record.asset_observation
+def _meta(obs: dg.AssetObservation | None) -> dict[str, object]:
     if obs is None:
         return {}
     return {k: getattr(v, "value", v) for k, v in obs.metadata.items()}
@@ -93,20 +116,12 @@ def copied_files(
     if not days:
         return state
     for record in _records(instance, BYOD_ASSET, days):  # newest first
-        meta = _meta(record)
-        if meta.get(_EVENT_KEY) != FILE_COPIED:
+        copied = state.get(record.partition_key or "")
+        if copied is None:
             continue
-        day = record.partition_key
-        name = str(meta["object_name"])
-        if day in state and name not in state[day]:
-            state[day][name] = CopiedFile(
-                name=name,
-                etag=str(meta["etag"]),
-                size=int(meta["bytes"]),  # type: ignore[arg-type]
-                md5=str(meta["md5"]),
-                s3_key=str(meta["s3_key"]),
-                copied_at=record.timestamp,
-            )
+        for f in _copied(_meta(record.asset_observation)):
+            if f.name not in copied:
+                copied[f.name] = dataclasses.replace(f, copied_at=record.timestamp)
     return state
 
 
@@ -133,7 +148,7 @@ def observed_folder_digests(instance: dg.DagsterInstance, days: Sequence[str]) -
     for record in _records(instance, OCI_ASSET, days):
         day = record.partition_key
         if day is not None and day not in digests:
-            digest = _meta(record).get("folder_digest")
+            digest = _meta(record.asset_observation).get("folder_digest")
             if digest:
                 digests[day] = str(digest)
         if len(digests) == len(days):
@@ -198,16 +213,6 @@ def files_copied_in(result: dg.ExecuteInProcessResult) -> list[CopiedFile]:
     files = []
     for event in result.get_asset_observation_events():
         obs = event.asset_observation_data.asset_observation
-        meta = {k: getattr(v, "value", v) for k, v in obs.metadata.items()}
-        if obs.asset_key != BYOD_ASSET or meta.get(_EVENT_KEY) != FILE_COPIED:
-            continue
-        files.append(
-            CopiedFile(
-                name=str(meta["object_name"]),
-                etag=str(meta["etag"]),
-                size=int(meta["bytes"]),  # type: ignore[arg-type]
-                md5=str(meta["md5"]),
-                s3_key=str(meta["s3_key"]),
-            )
-        )
+        if obs.asset_key == BYOD_ASSET:
+            files.extend(_copied(_meta(obs)))
     return files

@@ -42,6 +42,8 @@ S3_MAX_PART_SIZE = 5 * 1024 * MIB
 S3_MAX_PARTS = 10_000
 # How often the main thread wakes to let a termination signal through while files copy.
 _WAIT_SLICE_SECONDS = 0.5
+# Landed files are recorded together at most this often (see ``copy_all``).
+CHECKPOINT_SECONDS = 0.5
 
 
 def choose_part_size(size: int, requested: int) -> int:
@@ -376,15 +378,21 @@ def copy_all(
     bucket: str,
     plans: Sequence[PlannedCopy],
     options: TransferOptions,
-    on_copied: Callable[[CopyResult], None] | None = None,
+    on_landed: Callable[[list[CopyResult]], None] | None = None,
     cancel: CancelToken | None = None,
+    checkpoint_seconds: float = CHECKPOINT_SECONDS,
 ) -> tuple[list[CopyResult], list[CopyFailure]]:
     """Copy every planned object, ``max_concurrent_files`` at a time.
 
-    ``on_copied`` runs on the calling thread as each file lands (the asset records its
-    checkpoint there). One file's failure does not stop the others; a termination
-    (``BaseException`` in the calling thread, as Dagster raises it) stops all of them, waits
-    for their uploads to be aborted, and propagates.
+    ``on_landed`` runs on the calling thread with the files that landed since its last call
+    (the asset records them as one checkpoint): for the first file at once, then at most every
+    ``checkpoint_seconds``, and once more before returning. A checkpoint is a database commit,
+    so one per small file would bound a day of many small reports; one per batch costs a crash
+    at most ``checkpoint_seconds`` of copies, which the next run repeats.
+
+    One file's failure does not stop the others; a termination (``BaseException`` in the
+    calling thread, as Dagster raises it) stops all of them, waits for their uploads to be
+    aborted, records the files that did land, and propagates.
     """
     cancel = cancel or CancelToken()
     results: list[CopyResult] = []
@@ -393,28 +401,53 @@ def copy_all(
         return results, failures
     files = max(1, min(options.max_concurrent_files, len(plans)))
     streams = max(1, options.streams_per_file)
+    landed: list[CopyResult] = []
+    last_checkpoint = -math.inf
+
+    def collect(done: set[cf.Future[CopyResult]]) -> None:
+        for fut in done:
+            if fut not in uncollected:
+                continue
+            uncollected.discard(fut)
+            exc = fut.exception()
+            if exc is None:
+                results.append(fut.result())
+                landed.append(fut.result())
+            else:
+                failures.append(CopyFailure(futures[fut], exc))
+
+    def checkpoint() -> None:
+        nonlocal last_checkpoint
+        if landed and on_landed is not None:
+            batch = landed[:]
+            landed.clear()
+            on_landed(batch)
+        last_checkpoint = time.monotonic()
+
     with (
         cf.ThreadPoolExecutor(files, thread_name_prefix="focus-file") as file_pool,
         cf.ThreadPoolExecutor(files * streams, thread_name_prefix="focus-part") as part_pool,
     ):
         copier = Copier(source, s3_client, bucket, options, part_pool, cancel)
         futures = {file_pool.submit(copier.copy, p.source, p.s3_key): p for p in plans}
-        not_done = set(futures)
+        uncollected = set(futures)
         try:
-            while not_done:
-                done, not_done = cf.wait(
-                    not_done, timeout=_WAIT_SLICE_SECONDS, return_when=cf.FIRST_COMPLETED
+            while uncollected:
+                due = last_checkpoint + checkpoint_seconds - time.monotonic()
+                timeout = min(_WAIT_SLICE_SECONDS, due) if landed else _WAIT_SLICE_SECONDS
+                done, _ = cf.wait(
+                    uncollected, timeout=max(0.0, timeout), return_when=cf.FIRST_COMPLETED
                 )
-                for fut in done:
-                    exc = fut.exception()
-                    if exc is None:
-                        results.append(fut.result())
-                        if on_copied is not None:
-                            on_copied(fut.result())
-                    else:
-                        failures.append(CopyFailure(futures[fut], exc))
+                collect(done)
+                if landed and time.monotonic() - last_checkpoint >= checkpoint_seconds:
+                    checkpoint()
+            checkpoint()
         except BaseException:
             cancel.cancel()
-            cf.wait(not_done)
+            collect(cf.wait(uncollected).done)
+            try:
+                checkpoint()
+            except Exception:  # the termination matters more; these files are copied again
+                log.exception("could not record %d landed files", len(landed))
             raise
     return results, failures
