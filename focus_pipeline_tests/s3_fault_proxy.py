@@ -32,6 +32,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlparse
 
+from focus_pipeline.emulator.oci_server import FaultSet
+
 FAULT_KINDS = ("error", "cut_request", "lost_response")
 WRITE_OPS = ("PutObject", "CompleteMultipartUpload")
 _HOP_BY_HOP = {
@@ -118,9 +120,8 @@ class S3FaultProxy:
         parsed = urlparse(upstream)
         self.upstream_host = parsed.hostname or "127.0.0.1"
         self.upstream_port = parsed.port or 80
-        self._rng = random.Random(seed)
         self._lock = threading.Lock()
-        self._faults: list[list[Any]] = []  # [fault, remaining | None]
+        self._faults = FaultSet(random.Random(seed))
         self.records: list[ProxyRecord] = []
         self._server: http.server.ThreadingHTTPServer | None = None
         self._local = threading.local()
@@ -128,26 +129,16 @@ class S3FaultProxy:
     # -- configuration and results -----------------------------------------------------------
 
     def add(self, fault: S3Fault) -> None:
-        with self._lock:
-            self._faults.append([fault, fault.times])
+        self._faults.add(fault)
 
     def clear(self) -> None:
+        self._faults.clear()
         with self._lock:
-            self._faults = []
             self.records = []
 
     def pick(self, op: str, key: str, part_number: int | None = None) -> S3Fault | None:
-        with self._lock:
-            for entry in self._faults:
-                fault, left = entry
-                if left == 0 or not fault.matches(op, key, part_number):
-                    continue
-                if fault.probability < 1.0 and self._rng.random() >= fault.probability:
-                    continue
-                if left is not None:
-                    entry[1] = left - 1
-                return fault
-        return None
+        fault: S3Fault | None = self._faults.pick(op, key, part_number)
+        return fault
 
     def record(self, rec: ProxyRecord) -> None:
         with self._lock:

@@ -2,8 +2,12 @@
 
 import concurrent.futures as cf
 import gzip
+import http.client
+import http.server
 import os
 import threading
+import urllib.parse
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,6 +21,7 @@ from focus_pipeline.lib.transfer import (
     MIB,
     S3_MAX_PARTS,
     TransferOptions,
+    _PartBuffers,
     choose_part_size,
     copy_all,
 )
@@ -231,6 +236,84 @@ def test_files_landed_before_a_termination_are_recorded_before_it_propagates(
     assert open_uploads(s3_client, s3_bucket) == []
 
 
+class _ForwardProxy(http.server.BaseHTTPRequestHandler):
+    """A plain-HTTP forward proxy: relays absolute-URI requests and records them."""
+
+    protocol_version = "HTTP/1.1"
+    seen: list[str]
+
+    def _relay(self) -> None:
+        url = urllib.parse.urlsplit(self.path)
+        self.seen.append(f"{self.command} {url.path}")
+        length = int(self.headers.get("content-length") or 0)
+        body = self.rfile.read(length) if length else None
+        headers = {
+            k: v for k, v in self.headers.items() if k.lower() not in ("proxy-connection", "host")
+        }
+        upstream = http.client.HTTPConnection(url.netloc, timeout=10)
+        try:
+            target = url.path + (f"?{url.query}" if url.query else "")
+            upstream.request(self.command, target, body=body, headers=headers)
+            resp = upstream.getresponse()
+            data = resp.read()
+        finally:
+            upstream.close()
+        self.send_response(resp.status)
+        for k, v in resp.getheaders():
+            if k.lower() not in ("connection", "transfer-encoding", "content-length"):
+                self.send_header(k, v)
+        self.send_header("content-length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    do_GET = do_HEAD = do_PUT = _relay
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def forward_proxy() -> Iterator[tuple[str, list[str]]]:
+    seen: list[str] = []
+    handler = type("Proxy", (_ForwardProxy,), {"seen": seen})
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", seen
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_oci_requests_honour_proxy_variables_read_once_per_client(
+    oci_emulator, oci_config_file, forward_proxy, monkeypatch
+) -> None:
+    """The SDK's session would re-read the environment on every request; the client reads it
+    once (see ``_read_environment_once``), and must still honour HTTP(S)_PROXY and NO_PROXY."""
+    proxy_url, seen = forward_proxy
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.lower(), raising=False)
+    put(oci_emulator, "a.csv.gz", b"report bytes")
+    conn = OciConnection(config_file=str(oci_config_file), endpoint=oci_emulator.endpoint)
+
+    def read_one() -> bytes:
+        source = OciReportSource(conn.build_client, NAMESPACE, TENANCY, RetryPolicy(0, 0.01))
+        return bytes(source.read(source.list(PREFIX)[0]))
+
+    monkeypatch.setenv("HTTP_PROXY", proxy_url)
+    assert read_one() == b"report bytes"
+    assert seen == [
+        f"GET /n/{NAMESPACE}/b/{TENANCY}/o",
+        f"GET /n/{NAMESPACE}/b/{TENANCY}/o/" + urllib.parse.quote(PREFIX + "a.csv.gz", safe=""),
+    ]
+
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    seen.clear()
+    assert read_one() == b"report bytes"
+    assert seen == []
+
+
 def test_listing_follows_pages_past_1000_objects(oci_emulator, source) -> None:
     for i in range(1100):
         oci_emulator.put_object(TENANCY, f"{PREFIX}{i:05d}.csv.gz", b"x")
@@ -253,3 +336,16 @@ def test_part_size_grows_so_parts_never_exceed_10000() -> None:
     assert choose_part_size(100 * 2**30, 8 * MIB) == 11 * MIB
     assert -(-100 * 2**30 // choose_part_size(100 * 2**30, 8 * MIB)) <= S3_MAX_PARTS
     assert choose_part_size(10, 1) == 5 * MIB
+
+
+def test_part_buffers_are_reused_and_only_a_window_of_them_is_kept() -> None:
+    """Fresh part buffers cost page faults each time and pile up in glibc's arenas."""
+    buffers = _PartBuffers(keep=2)
+    a, b, c = buffers.get(5 * MIB), buffers.get(5 * MIB), buffers.get(5 * MIB)
+    for buf in (a, b, c):
+        buffers.put(buf)
+    reused = [buffers.get(5 * MIB), buffers.get(5 * MIB)]
+    assert [id(x) for x in reused] == [id(b), id(a)]
+    fresh = buffers.get(5 * MIB)  # c was dropped: only two are kept
+    assert all(fresh is not x for x in (a, b, c))
+    assert len(buffers.get(MIB)) == MIB  # a short last part never takes a full buffer

@@ -253,14 +253,18 @@ class Fault:
 
 
 class FaultSet:
-    """Ordered, thread-safe list of faults with a per-fault count of remaining applications."""
+    """Ordered, thread-safe list of faults with a per-fault count of remaining applications.
+
+    Any fault type with ``times``, ``probability`` and ``matches(*request)`` fits (the tests'
+    S3 fault proxy uses it too).
+    """
 
     def __init__(self, rng: random.Random) -> None:
         self._lock = threading.Lock()
         self._rng = rng
         self._entries: list[list[Any]] = []  # [fault, remaining | None]
 
-    def add(self, fault: Fault) -> Fault:
+    def add(self, fault: Any) -> Any:
         with self._lock:
             self._entries.append([fault, fault.times])
         return fault
@@ -281,12 +285,13 @@ class FaultSet:
         with self._lock:
             return len(self._entries)
 
-    def pick(self, op: str, name: str | None) -> Fault | None:
-        """Return the first matching fault that fires, consuming one of its ``times``."""
+    def pick(self, *request: Any) -> Any:
+        """Return the first fault matching ``request`` that fires, consuming one of its
+        ``times``; ``request`` is what the fault type's ``matches`` takes."""
         with self._lock:
             for entry in self._entries:
                 fault, left = entry
-                if left == 0 or not fault.matches(op, name):
+                if left == 0 or not fault.matches(*request):
                     continue
                 # Roll only for probabilistic faults so the seeded sequence stays reproducible.
                 if fault.probability < 1.0 and self._rng.random() >= fault.probability:
@@ -563,6 +568,9 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     """Routes one connection's requests; HTTP/1.1 so the SDK's pooled connections are reused."""
 
     protocol_version = "HTTP/1.1"
+    # Headers and body go out as separate writes; with Nagle's algorithm on, a small body on a
+    # kept-alive connection waits for the client's delayed ACK (~40 ms), which OCI never does.
+    disable_nagle_algorithm = True
     server_version = "OciObjectStorageEmulator/1.0"
     sys_version = ""
     server: _Server

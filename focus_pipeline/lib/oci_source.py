@@ -9,12 +9,14 @@ overwritten mid-copy fails with 412 instead of mixing two versions.
 from __future__ import annotations
 
 import functools
+import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import oci
+from oci._vendor.requests.utils import get_environ_proxies
 
 from focus_pipeline.lib.errors import ShortRead, SourceChanged, is_retryable
 from focus_pipeline.lib.plan import OciObject
@@ -22,7 +24,9 @@ from focus_pipeline.lib.retry import Cancelled, CancelToken, RetryPolicy, call_w
 
 # OCI returns at most 1,000 objects a page.
 LIST_PAGE_LIMIT = 1000
-LIST_FIELDS = "name,size,etag,md5,timeCreated"
+# Only what the diff and the copy use: the SDK parses each timestamp with dateutil, ~1 ms of
+# CPU per object, which a 90-day sensor window of 100 objects a day would pay 9,000 times.
+LIST_FIELDS = "name,size,etag,md5"
 # Reads are chunked so a terminated run notices within one chunk, not one part. 256 KiB costs
 # no more CPU than 1 MiB, and 32 reads in flight then hold ~24 MiB less in transient chunks.
 READ_CHUNK = 256 << 10
@@ -58,7 +62,9 @@ class OciConnection:
         }
         if self.endpoint:
             kwargs["service_endpoint"] = self.endpoint
-        return oci.object_storage.ObjectStorageClient(config, **kwargs)
+        client = oci.object_storage.ObjectStorageClient(config, **kwargs)
+        _read_environment_once(client.base_client.session, client.base_client.endpoint)
+        return client
 
     @functools.cached_property
     def _auth(self) -> tuple[dict[str, Any], Any]:
@@ -85,9 +91,26 @@ class OciConnection:
         return {"region": self.region or signer.region}, signer
 
 
-def _expand(path: str) -> str:
-    import os.path
+def _read_environment_once(session: Any, endpoint: str) -> None:
+    """Resolve the proxy and CA-bundle variables for ``endpoint`` now, not on every request.
 
+    The SDK's requests session re-reads them from the environment for each request (about
+    1 ms of CPU, more in a container with a long environment), a quarter of the SDK's cost of
+    a small GET. Every request of a client goes to its one endpoint, so resolving them once
+    gives the same proxies, ``NO_PROXY`` exclusions and CA bundle, unless the environment
+    changes during a run.
+    """
+    if not session.trust_env:
+        return
+    for scheme, proxy in get_environ_proxies(endpoint).items():
+        session.proxies.setdefault(scheme, proxy)
+    bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
+    if bundle and session.verify is True:
+        session.verify = bundle
+    session.trust_env = False
+
+
+def _expand(path: str) -> str:
     return os.path.expanduser(path)
 
 
@@ -147,9 +170,6 @@ class OciReportSource:
                         size=int(summary.size or 0),
                         etag=summary.etag,
                         md5=summary.md5,
-                        time_created=summary.time_created.isoformat()
-                        if summary.time_created
-                        else None,
                     )
                 )
             start = resp.data.next_start_with

@@ -17,13 +17,12 @@ from focus_pipeline.lib.naming import InvalidName, Naming
 
 @dataclass(frozen=True)
 class OciObject:
-    """One object as the OCI listing reports it (``fields=name,size,etag,md5,timeCreated``)."""
+    """One object as the OCI listing reports it (``fields=name,size,etag,md5``)."""
 
     name: str
     size: int
     etag: str
     md5: str | None = None
-    time_created: str | None = None
 
     @property
     def plain_md5(self) -> str | None:
