@@ -392,16 +392,13 @@ def plot(workloads: Sequence[Workload], s: Summary, path: Path) -> None:
     ax1.legend(ncol=4, fontsize=8, loc="upper right")
     ax2.set_ylabel("peak RSS, MiB (copying process)")
     ax2.set_title("Peak memory")
-    ax2.axhline(300, color="red", linestyle="--", linewidth=0.8)
-    ax2.text(
-        0.99,
-        303,
-        "target (d): 300 MiB",
-        color="red",
-        ha="right",
-        va="bottom",
-        fontsize=8,
-        transform=ax2.get_yaxis_transform(),
-    )
+    # Target (d) is about one 5 GiB file, so its line spans that group only: the LAN day holds
+    # four files' windows at once and is not bound by it.
+    big = next((j for j, wl in enumerate(workloads) if wl.key == "mem5g"), None)
+    if big is not None:
+        ax2.hlines(300, big - 0.45, big + 0.45, color="red", linestyle="--", linewidth=0.8)
+        ax2.annotate(
+            "target (d): 300 MiB", (big, 303), color="red", ha="center", va="bottom", fontsize=8
+        )
     fig.savefig(path, dpi=110)
     plt.close(fig)

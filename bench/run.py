@@ -17,7 +17,6 @@ import concurrent.futures as cf
 import json
 import os
 import shutil
-import sys
 import time
 from dataclasses import asdict
 from pathlib import Path
@@ -226,11 +225,8 @@ def main(argv: list[str] | None = None) -> int:
 
 def _oci_config(directory: Path) -> Path:
     """A throwaway RSA key and config: the SDK (and rclone) sign with it; nothing checks it."""
-    try:
-        from focus_pipeline.emulator.oci_config import make_oci_config
-    except ImportError:  # older trees keep it with the tests
-        sys.path.insert(0, str(servers.ROOT))
-        from focus_pipeline_tests.oci_helpers import make_oci_config
+    from focus_pipeline.emulator.oci_config import make_oci_config
+
     config_file, _ = make_oci_config(directory)
     return config_file
 
