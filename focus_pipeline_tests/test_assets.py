@@ -176,3 +176,31 @@ def test_missing_bucket_fails_with_the_policy_hint(focus_env, monkeypatch) -> No
     message = failure.step_failure_data.error.message
     assert "404 BucketNotFound" in message
     assert "endorse group <group> to read objects in tenancy usage-report" in message
+
+
+def test_a_day_of_many_small_reports_is_checkpointed_in_batches(
+    defs, oci_emulator, s3_client, s3_bucket
+) -> None:
+    """One event-log write per landed file bounded a day of small reports (docs/benchmarks.md,
+    (c)); each file must still be recorded exactly once, with what landed."""
+    files = {f"0001000002103533-{i:05d}.csv.gz": os.urandom(500 + i) for i in range(40)}
+    seed(oci_emulator, files)
+
+    with dg.instance_for_test() as instance:
+        result = materialize(defs, instance)
+        assert result.success
+        checkpoints = [
+            e.asset_observation_data.asset_observation
+            for e in result.get_asset_observation_events()
+        ]
+        recorded = [f for obs in checkpoints for f in obs.metadata["files"].value]
+
+    assert sorted(f["object_name"] for f in recorded) == sorted(FOLDER + n for n in files)
+    assert {f["s3_key"]: f["md5"] for f in recorded} == {
+        f"byod/acct-1/{DAY}_{n}": b64md5(d) for n, d in files.items()
+    }
+    assert 1 <= len(checkpoints) < len(files)
+    assert all(
+        obs.metadata["files_copied"].value == len(obs.metadata["files"].value)
+        for obs in checkpoints
+    )
