@@ -121,7 +121,12 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from dotenv import load_dotenv
+
     args = _parser().parse_args(argv)
+    # As dagster dev does: .env fills what the environment lacks, so secrets given there reach
+    # the resources as EnvVars too.
+    load_dotenv(".env", override=False)
     handler = {"check": _check, "status": _status, "sync": _sync}[args.command]
     try:
         return handler(args)
@@ -163,8 +168,12 @@ def _instance() -> dg.DagsterInstance:
 def _resolved(settings: FocusSettings) -> tuple[object, object]:
     """The definitions' own ``oci`` and ``s3`` resources, with their EnvVars resolved."""
     from focus_pipeline.defs.resources import build_resources
+    from focus_pipeline.settings import SettingsError
 
-    resources = build_resources(settings)
+    try:
+        resources = build_resources(settings)
+    except SettingsError as exc:
+        raise CliError(str(exc)) from None
     # The context-manager form closes the throwaway instance Dagster builds for the init
     # context; the plain form leaves it to the garbage collector, which logs tracebacks.
     with (

@@ -12,13 +12,16 @@ import datetime as dt
 import re
 from typing import Literal
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from focus_pipeline.lib import naming
+from focus_pipeline.lib.oci_source import load_api_key
 
 ENV_PREFIX = "FOCUS_"
-OciAuth = Literal["config_file", "instance_principal", "resource_principal", "security_token"]
+OciAuth = Literal[
+    "config_file", "api_key", "instance_principal", "resource_principal", "security_token"
+]
 
 # ocid1.tenancy.<realm>..<unique id>; realms are oc1, oc2, ... and the region part is empty.
 _TENANCY_OCID = re.compile(r"^ocid1\.tenancy\.oc[0-9]+\.[a-z0-9-]*\.[a-z0-9]{20,}$")
@@ -26,6 +29,10 @@ _TENANCY_OCID = re.compile(r"^ocid1\.tenancy\.oc[0-9]+\.[a-z0-9-]*\.[a-z0-9]{20,
 _S3_BUCKET = re.compile(r"^(?!xn--)(?!.*-s3alias$)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 _REGION = re.compile(r"^[a-z]{2}(-[a-z0-9]+){1,4}$")
 _NAMESPACE = re.compile(r"^[a-z0-9-]{1,64}$")
+_USER_OCID = re.compile(r"^ocid1\.user\.oc[0-9]+\.[a-z0-9-]*\.[a-z0-9]{20,}$")
+_FINGERPRINT = re.compile(r"^[0-9a-f]{2}(:[0-9a-f]{2}){15}$")
+# The variables FOCUS_OCI_AUTH=api_key needs (the tenancy is FOCUS_OCI_BUCKET).
+API_KEY_FIELDS = ("oci_user", "oci_fingerprint", "oci_private_key", "oci_region")
 
 
 def default_start_date() -> dt.date:
@@ -56,11 +63,20 @@ class FocusSettings(BaseSettings):
     oci_bucket: str = Field(description="Bucket holding the reports: your tenancy OCID.")
     oci_prefix: str = Field("FOCUS Reports/", description="Where the day folders start.")
     oci_region: str | None = Field(None, description="Home region; default from OCI config.")
-    oci_auth: Literal[
-        "config_file", "instance_principal", "resource_principal", "security_token"
-    ] = Field("config_file", description="How to authenticate to OCI.")
+    oci_auth: OciAuth = Field("config_file", description="How to authenticate to OCI.")
     oci_config_file: str = Field("~/.oci/config", description="OCI config file.")
     oci_profile: str = Field("DEFAULT", description="Profile in the OCI config file.")
+    # FOCUS_OCI_AUTH=api_key: the API key itself from the environment, for hosts where no
+    # file can be mounted (Dagster+ Serverless). The key is a secret: SecretStr keeps it out of
+    # reprs, and resources only ever get it as an EnvVar reference.
+    oci_user: str | None = Field(None, description="User OCID of the API key (api_key auth).")
+    oci_fingerprint: str | None = Field(None, description="API key fingerprint (api_key auth).")
+    oci_private_key: SecretStr | None = Field(
+        None, description="API private key, PEM text; \\n escapes allowed (api_key auth)."
+    )
+    oci_private_key_passphrase: SecretStr | None = Field(
+        None, description="Pass phrase of an encrypted FOCUS_OCI_PRIVATE_KEY."
+    )
     oci_endpoint: str | None = Field(None, description="Object Storage endpoint override.")
 
     s3_bucket: str = Field(description="Destination bucket.")
@@ -96,6 +112,38 @@ class FocusSettings(BaseSettings):
         if not _TENANCY_OCID.match(v):
             raise ValueError("must be your tenancy OCID, like ocid1.tenancy.oc1..aaaa…")
         return v
+
+    @field_validator("oci_user")
+    @classmethod
+    def _user_ocid(cls, v: str | None) -> str | None:
+        if v is not None and not _USER_OCID.match(v):
+            raise ValueError("must be the API key's user OCID, like ocid1.user.oc1..aaaa…")
+        return v
+
+    @field_validator("oci_fingerprint")
+    @classmethod
+    def _fingerprint(cls, v: str | None) -> str | None:
+        if v is not None and not _FINGERPRINT.match(v.lower()):
+            raise ValueError("must be the API key's fingerprint, 16 hex pairs like 12:ab:…")
+        return v.lower() if v else v
+
+    @model_validator(mode="after")
+    def _api_key(self) -> FocusSettings:
+        if self.oci_auth != "api_key":
+            return self
+        missing = [env_name(f) for f in API_KEY_FIELDS if getattr(self, f) is None]
+        if missing:
+            raise ValueError(f"{', '.join(missing)}: required when FOCUS_OCI_AUTH=api_key")
+        assert self.oci_private_key is not None
+        passphrase = self.oci_private_key_passphrase
+        try:
+            load_api_key(
+                self.oci_private_key.get_secret_value(),
+                passphrase.get_secret_value() if passphrase else None,
+            )
+        except ValueError as exc:
+            raise ValueError(f"FOCUS_OCI_PRIVATE_KEY: {exc}") from None
+        return self
 
     @field_validator("oci_namespace")
     @classmethod
@@ -172,8 +220,11 @@ def load_settings(**overrides: object) -> FocusSettings:
     except ValidationError as exc:
         lines = []
         for err in exc.errors(include_input=False, include_url=False):
-            field = str(err["loc"][0]) if err["loc"] else "?"
             msg = err["msg"].removeprefix("Value error, ")
+            if not err["loc"]:  # a rule across variables: its message names them
+                lines.append(msg)
+                continue
+            field = str(err["loc"][0])
             if err["type"] == "missing":
                 msg = f"is required: {FocusSettings.model_fields[field].description}"
             lines.append(f"{env_name(field)}: {msg}")

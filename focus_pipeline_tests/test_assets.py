@@ -204,3 +204,41 @@ def test_a_day_of_many_small_reports_is_checkpointed_in_batches(
         obs.metadata["files_copied"].value == len(obs.metadata["files"].value)
         for obs in checkpoints
     )
+
+
+def test_api_key_given_by_value_in_the_environment_copies_a_day(
+    focus_env, monkeypatch, oci_emulator, s3_client, s3_bucket
+) -> None:
+    """FOCUS_OCI_AUTH=api_key (Dagster+ Serverless, no key file): the emulator checks every
+    signature against the registered public key, and the key only ever travels as an EnvVar."""
+    from focus_pipeline.emulator.oci_config import make_api_key
+
+    user = "ocid1.user.oc1..aaaaaaaaapikeyassettestuser4m2q7wv3s2vkx4n6bq2pl3xj7o4fk"
+    key = make_api_key(pass_phrase="phrase-of-the-key")
+    oci_emulator.register_api_key(f"{TENANCY}/{user}/{key.fingerprint}", key.public_pem)
+    monkeypatch.delenv("FOCUS_OCI_CONFIG_FILE")
+    for var, value in {
+        "FOCUS_OCI_AUTH": "api_key",
+        "FOCUS_OCI_USER": user,
+        "FOCUS_OCI_FINGERPRINT": key.fingerprint,
+        "FOCUS_OCI_REGION": "us-ashburn-1",
+        # As a secret store that flattens line breaks gives it.
+        "FOCUS_OCI_PRIVATE_KEY": key.private_pem.replace("\n", "\\n"),
+        "FOCUS_OCI_PRIVATE_KEY_PASSPHRASE": "phrase-of-the-key",
+    }.items():
+        monkeypatch.setenv(var, value)
+    files = {"0001000002103533-00001.csv.gz": os.urandom(3000)}
+    seed(oci_emulator, files)
+
+    defs = build_definitions(load_settings())
+    oci = defs.resources["oci"]
+    assert oci.private_key == dg.EnvVar("FOCUS_OCI_PRIVATE_KEY")
+    assert oci.private_key_passphrase == dg.EnvVar("FOCUS_OCI_PRIVATE_KEY_PASSPHRASE")
+    with dg.instance_for_test() as instance:
+        result = materialize(defs, instance)
+
+    assert result.success
+    assert s3_contents(s3_client, s3_bucket) == {
+        f"byod/acct-1/{DAY}_{n}": b64md5(d) for n, d in files.items()
+    }
+    assert oci_emulator.count(op="GetObject", status=200) == 1

@@ -371,3 +371,26 @@ def test_oci_setup_prints_the_tested_iam_policy() -> None:
     assert block is not None and json.loads(block[1]) == policy
     assert "endorse group <group> to read objects in tenancy usage-report" in text
     assert "endorse dynamic-group <dynamic-group> to read objects in tenancy usage-report" in text
+
+
+def test_check_with_an_api_key_given_in_dotenv(focus_env, oci_emulator, tmp_path) -> None:
+    """The key by value (FOCUS_OCI_AUTH=api_key) from a .env file: the command loads it into
+    the environment, as dagster dev does, so the resource's EnvVar finds it."""
+    from focus_pipeline.emulator.oci_config import make_api_key
+
+    user = "ocid1.user.oc1..aaaaaaaaclitestapikeyuser4m2q7wv3s2vkx4n6bq2pl3xj7o4fk5"
+    key = make_api_key()
+    oci_emulator.register_api_key(f"{TENANCY}/{user}/{key.fingerprint}", key.public_pem)
+    oci_emulator.put_object(TENANCY, folder("2024-11-28") + F1, b"report")
+    pem = key.private_pem.replace("\n", "\\n")
+    (tmp_path / ".env").write_text(
+        f"FOCUS_OCI_AUTH=api_key\nFOCUS_OCI_USER={user}\nFOCUS_OCI_FINGERPRINT={key.fingerprint}\n"
+        f"FOCUS_OCI_REGION=us-ashburn-1\nFOCUS_OCI_PRIVATE_KEY={pem}\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "FOCUS_OCI_CONFIG_FILE"}
+    out = subprocess.run(
+        [CLI, "check"], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120
+    )
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert out.stdout.splitlines()[1].startswith("PASS oci")
+    assert not any(line in out.stdout + out.stderr for line in pem.split("\\n") if len(line) > 40)

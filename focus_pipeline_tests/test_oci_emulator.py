@@ -577,3 +577,47 @@ def test_benchmark_large_get(emu: OciEmulator, client: Any, bucket: str, tmp_pat
     elapsed = time.perf_counter() - started
     assert total == size
     sys.stderr.write(f"\nGET {size >> 20} MiB raw via SDK: {size / elapsed / 1e9:.2f} GB/s\n")
+
+
+def test_registered_api_keys_make_signatures_checked_as_oci_does(tmp_path: Path) -> None:
+    from cryptography.hazmat.primitives import serialization
+
+    def key_id_and_public_pem(config: dict[str, Any]) -> tuple[str, bytes]:
+        private = oci.signer.load_private_key_from_file(config["key_file"])
+        public = private.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+        return f"{config['tenancy']}/{config['user']}/{config['fingerprint']}", public
+
+    with OciEmulator() as emulator:
+        emulator.create_bucket(BUCKET)
+        emulator.put_object(BUCKET, "FOCUS Reports/2024/11/28/a.csv.gz", b"signed bytes")
+        good = make_client(emulator.endpoint, tmp_path / "good")
+        other = make_client(emulator.endpoint, tmp_path / "other")  # a key OCI does not know
+        key_id, public = key_id_and_public_pem(good.base_client.config)
+        # Before any key is registered, any signature passes (the default for tests).
+        assert other.list_objects(NS, BUCKET).status == 200
+
+        emulator.register_api_key(key_id, public)
+
+        assert [o.name for o in good.list_objects(NS, BUCKET).data.objects] == [
+            "FOCUS Reports/2024/11/28/a.csv.gz"
+        ]
+        body = good.get_object(NS, BUCKET, "FOCUS Reports/2024/11/28/a.csv.gz", range="bytes=0-5")
+        assert body.data.raw.read(decode_content=False) == b"signed"
+        with pytest.raises(oci.exceptions.ServiceError) as err:
+            other.list_objects(NS, BUCKET)
+        assert (err.value.status, err.value.code) == (401, "NotAuthenticated")
+        # The right keyId with a signature made by another key is refused as well.
+        forged = oci.signer.Signer(
+            *key_id.split("/", 2),
+            private_key_file_location=other.base_client.config["key_file"],
+        )
+        with pytest.raises(oci.exceptions.ServiceError) as err:
+            oci.object_storage.ObjectStorageClient(
+                good.base_client.config,
+                signer=forged,
+                service_endpoint=emulator.endpoint,
+                retry_strategy=oci.retry.NoneRetryStrategy(),
+            ).list_objects(NS, BUCKET)
+        assert err.value.status == 401

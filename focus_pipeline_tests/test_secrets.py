@@ -1,7 +1,8 @@
 """Secrets never reach anything Dagster stores or shows.
 
 Unique secret values (AWS secret key and session token, the OCI key's pass phrase and the key
-file itself) are set the way a deployment sets them, then a good day and a failing day run
+itself, as a file or by value in FOCUS_OCI_PRIVATE_KEY) are set the way a deployment sets
+them, then a good day and a failing day run
 through a real instance (``dagster asset materialize`` with its own DAGSTER_HOME). Every byte
 Dagster wrote (event log and run storage databases, compute logs), every event's text and
 metadata, the run config and the terminal output are searched: no secret may appear.
@@ -9,7 +10,6 @@ metadata, the run config and the terminal output are searched: no secret may app
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import subprocess
@@ -19,11 +19,12 @@ from pathlib import Path
 
 import dagster as dg
 import oci
+import pytest
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 from dagster._serdes import serialize_value
 
-from focus_pipeline.emulator import Fault
+from focus_pipeline.emulator import Fault, OciEmulator
+from focus_pipeline.emulator.oci_config import make_api_key
 from focus_pipeline.lib.transfer import MIB
 from focus_pipeline_tests.conftest import TENANCY
 from focus_pipeline_tests.instances import dagster_home, environ
@@ -32,44 +33,57 @@ from focus_pipeline_tests.s3_fault_proxy import S3Fault, S3FaultProxy
 GOOD_DAY, BAD_DAY = "2024-11-28", "2024-11-27"
 
 
-def encrypted_oci_config(directory: Path, pass_phrase: str) -> tuple[Path, list[str]]:
-    """An OCI profile whose key is encrypted with ``pass_phrase`` (given in the profile, as
-    the OCI CLI writes it); returns the config path and the key's PEM body lines."""
-    directory.mkdir(parents=True, exist_ok=True)
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    encrypted = key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.BestAvailableEncryption(pass_phrase.encode()),
-    )
-    plain = key.private_bytes(
+USER = "ocid1.user.oc1..aaaaaaaasecretstestuser4m2q7wv3s2vkx4n6bq2pl3xj7o4fk5rc"
+
+
+def oci_credentials(
+    auth: str, directory: Path, pass_phrase: str, emulator: OciEmulator
+) -> tuple[dict[str, str], list[str]]:
+    """An encrypted API key, as ``auth`` takes it: a profile naming the key file and its pass
+    phrase (as the OCI CLI writes it), or the key and pass phrase by value in variables. The
+    emulator is told the public key, so every request's signature is checked. Returns the
+    FOCUS_OCI_* variables and the key's PEM body lines, encrypted and decrypted."""
+    key = make_api_key(pass_phrase)
+    emulator.register_api_key(f"{TENANCY}/{USER}/{key.fingerprint}", key.public_pem)
+    plain = serialization.load_pem_private_key(
+        key.private_pem.encode(), pass_phrase.encode()
+    ).private_bytes(
         serialization.Encoding.PEM,
         serialization.PrivateFormat.PKCS8,
         serialization.NoEncryption(),
     )
+    # Every full line of both PEM forms: any one of them in a log means the key leaked.
+    body_lines = [
+        line
+        for pem in (key.private_pem, plain.decode())
+        for line in pem.splitlines()
+        if len(line) == 64
+    ]
+    if auth == "api_key":
+        return {
+            "FOCUS_OCI_AUTH": "api_key",
+            "FOCUS_OCI_USER": USER,
+            "FOCUS_OCI_FINGERPRINT": key.fingerprint,
+            "FOCUS_OCI_REGION": "us-ashburn-1",
+            "FOCUS_OCI_PRIVATE_KEY": key.private_pem,
+            "FOCUS_OCI_PRIVATE_KEY_PASSPHRASE": pass_phrase,
+        }, body_lines
+    directory.mkdir(parents=True, exist_ok=True)
     key_file = directory / "api_key.pem"
-    key_file.write_bytes(encrypted)
+    key_file.write_text(key.private_pem)
     key_file.chmod(0o600)
-    der = key.public_key().public_bytes(
-        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
-    digest = hashlib.md5(der).hexdigest()
     config = directory / "config"
     config.write_text(
         "[DEFAULT]\n"
-        "user=ocid1.user.oc1..aaaaaaaasecretstestuser4m2q7wv3s2vkx4n6bq2pl3xj7o4fk5rc\n"
-        f"fingerprint={':'.join(digest[i : i + 2] for i in range(0, 32, 2))}\n"
+        f"user={USER}\n"
+        f"fingerprint={key.fingerprint}\n"
         f"tenancy={TENANCY}\n"
         "region=us-ashburn-1\n"
         f"key_file={key_file}\n"
         f"pass_phrase={pass_phrase}\n"
     )
     oci.config.validate_config(oci.config.from_file(str(config)))
-    # Every full line of both PEM forms: any one of them in a log means the key leaked.
-    body_lines = [
-        line for pem in (encrypted, plain) for line in pem.decode().splitlines() if len(line) == 64
-    ]
-    return config, body_lines
+    return {"FOCUS_OCI_CONFIG_FILE": str(config)}, body_lines
 
 
 def materialize(env: dict[str, str], day: str) -> subprocess.Popen[str]:
@@ -87,8 +101,9 @@ def materialize(env: dict[str, str], day: str) -> subprocess.Popen[str]:
     )
 
 
+@pytest.mark.parametrize("auth", ["config_file", "api_key"])
 def test_no_secret_in_events_logs_run_config_or_output(
-    tmp_path, focus_env, oci_emulator, s3_endpoint, s3_client, s3_bucket
+    auth, tmp_path, focus_env, oci_emulator, s3_endpoint, s3_client, s3_bucket
 ) -> None:
     tag = uuid.uuid4().hex
     secrets = {
@@ -96,7 +111,9 @@ def test_no_secret_in_events_logs_run_config_or_output(
         "AWS_SESSION_TOKEN": f"awsSessionToken{tag}",
         "pass_phrase": f"ociPassPhrase{tag}",
     }
-    config, key_lines = encrypted_oci_config(tmp_path / "oci", secrets["pass_phrase"])
+    oci_env, key_lines = oci_credentials(
+        auth, tmp_path / "oci", secrets["pass_phrase"], oci_emulator
+    )
     needles = [*secrets.values(), *key_lines]
     for day in (GOOD_DAY, BAD_DAY):
         folder = f"FOCUS Reports/{day.replace('-', '/')}/"
@@ -110,7 +127,7 @@ def test_no_secret_in_events_logs_run_config_or_output(
     common = {
         "AWS_SECRET_ACCESS_KEY": secrets["AWS_SECRET_ACCESS_KEY"],
         "AWS_SESSION_TOKEN": secrets["AWS_SESSION_TOKEN"],
-        "FOCUS_OCI_CONFIG_FILE": str(config),
+        **oci_env,
         "FOCUS_MAX_RETRIES": "1",
         "FOCUS_RETRY_BACKOFF_SECONDS": "0.01",
     }

@@ -82,3 +82,84 @@ def test_dotenv_is_read_and_empty_lines_mean_default(tmp_path) -> None:
     assert s.s3_bucket == "from-dotenv"
     assert s.oci_region is None and s.oci_prefix == "FOCUS Reports/"
     assert s.start_date.day == 1
+
+
+USER = "ocid1.user.oc1..aaaaaaaasettingstestuser4m2q7wv3s2vkx4n6bq2pl3xj7o4fk5rc"
+FINGERPRINT = "12:34:56:78:9a:bc:de:f0:12:34:56:78:9a:bc:de:f0"
+
+
+def _pem(pass_phrase: str | None = None) -> str:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    encryption = (
+        serialization.BestAvailableEncryption(pass_phrase.encode())
+        if pass_phrase
+        else serialization.NoEncryption()
+    )
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption
+    ).decode()
+
+
+def _api_key_env(monkeypatch, **overrides: str) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("FOCUS_OCI_BUCKET", OCID)
+    monkeypatch.setenv("FOCUS_S3_BUCKET", "byod-bucket")
+    monkeypatch.setenv("FOCUS_OCI_AUTH", "api_key")
+    for var, value in overrides.items():
+        monkeypatch.setenv(var, value)
+
+
+def test_api_key_mode_names_every_missing_variable(monkeypatch) -> None:
+    _api_key_env(monkeypatch, FOCUS_OCI_USER=USER)
+    with pytest.raises(SettingsError) as err:
+        load_settings()
+    assert (
+        "FOCUS_OCI_FINGERPRINT, FOCUS_OCI_PRIVATE_KEY, FOCUS_OCI_REGION: required when "
+        "FOCUS_OCI_AUTH=api_key"
+    ) in str(err.value)
+
+
+def test_api_key_pem_with_escaped_newlines_and_pass_phrase_is_accepted(monkeypatch) -> None:
+    pem = _pem("s3cret-phrase")
+    _api_key_env(
+        monkeypatch,
+        FOCUS_OCI_USER=USER,
+        FOCUS_OCI_FINGERPRINT=FINGERPRINT.upper(),
+        FOCUS_OCI_REGION="us-ashburn-1",
+        FOCUS_OCI_PRIVATE_KEY=pem.replace("\n", "\\n"),
+        FOCUS_OCI_PRIVATE_KEY_PASSPHRASE="s3cret-phrase",
+    )
+    s = load_settings()
+    assert s.oci_fingerprint == FINGERPRINT
+    assert "PRIVATE KEY" not in repr(s) and "s3cret" not in repr(s)
+
+
+@pytest.mark.parametrize(
+    ("key", "pass_phrase", "message"),
+    [
+        ("not a key at all", None, "is not a PEM private key"),
+        (_pem("right-phrase"), "wrong-phrase", "could not be loaded"),
+        (_pem("right-phrase"), None, "could not be loaded"),
+    ],
+)
+def test_a_bad_api_key_is_named_and_never_echoed(monkeypatch, key, pass_phrase, message) -> None:
+    extra = {"FOCUS_OCI_PRIVATE_KEY_PASSPHRASE": pass_phrase} if pass_phrase else {}
+    _api_key_env(
+        monkeypatch,
+        FOCUS_OCI_USER=USER,
+        FOCUS_OCI_FINGERPRINT=FINGERPRINT,
+        FOCUS_OCI_REGION="us-ashburn-1",
+        FOCUS_OCI_PRIVATE_KEY=key,
+        **extra,
+    )
+    with pytest.raises(SettingsError) as err:
+        load_settings()
+    text = str(err.value)
+    assert f"FOCUS_OCI_PRIVATE_KEY: {message}" in text
+    body = [line for line in key.splitlines() if len(line) == 64]
+    assert not any(line in text for line in body) and "phrase" not in text
+    # A traceback shows no chained error, and the suppressed one holds no input either.
+    assert err.value.__cause__ is None and err.value.__suppress_context__
+    assert not any(line in str(err.value.__context__) for line in body)

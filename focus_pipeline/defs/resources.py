@@ -18,10 +18,10 @@ from dagster_aws.utils import construct_boto_client_retry_config
 from pydantic import Field
 
 from focus_pipeline.lib.naming import Naming
-from focus_pipeline.lib.oci_source import OciConnection, OciReportSource
+from focus_pipeline.lib.oci_source import ApiKey, OciConnection, OciReportSource
 from focus_pipeline.lib.retry import RetryPolicy
 from focus_pipeline.lib.transfer import MIB, TransferOptions
-from focus_pipeline.settings import FocusSettings, env_name
+from focus_pipeline.settings import FocusSettings, SettingsError, env_name
 
 
 class OciFocusReportsResource(dg.ConfigurableResource):
@@ -33,10 +33,21 @@ class OciFocusReportsResource(dg.ConfigurableResource):
     region: str | None = Field(default=None, description="Home region; default from the config.")
     auth: str = Field(
         default="config_file",
-        description="config_file, instance_principal, resource_principal or security_token.",
+        description="config_file, api_key, instance_principal, resource_principal or "
+        "security_token.",
     )
     config_file: str = Field(default="~/.oci/config", description="OCI config file path.")
     profile: str = Field(default="DEFAULT", description="Profile in the OCI config file.")
+    user: str | None = Field(default=None, description="User OCID of the API key (api_key).")
+    fingerprint: str | None = Field(default=None, description="API key fingerprint (api_key).")
+    private_key: str | None = Field(
+        default=None,
+        description="API private key PEM (api_key); only ever EnvVar('FOCUS_OCI_PRIVATE_KEY').",
+    )
+    private_key_passphrase: str | None = Field(
+        default=None,
+        description="Its pass phrase; only ever EnvVar('FOCUS_OCI_PRIVATE_KEY_PASSPHRASE').",
+    )
     endpoint: str | None = Field(default=None, description="Endpoint override (emulator, PE).")
     # No pydantic bounds here: values arrive as EnvVar references, checked only at launch;
     # FocusSettings validates the variables at load and retry_policy() re-checks overrides.
@@ -44,12 +55,23 @@ class OciFocusReportsResource(dg.ConfigurableResource):
     retry_backoff_seconds: float = Field(default=1.0, description="First retry delay, doubled.")
 
     def connection(self) -> OciConnection:
+        api_key = None
+        if self.auth == "api_key" and self.user and self.fingerprint and self.private_key:
+            # The bucket of the FOCUS reports is the tenancy OCID the key belongs to.
+            api_key = ApiKey(
+                tenancy=self.bucket,
+                user=self.user,
+                fingerprint=self.fingerprint,
+                private_key=self.private_key,
+                passphrase=self.private_key_passphrase or None,
+            )
         return OciConnection(
             auth=self.auth,
             config_file=self.config_file,
             profile=self.profile,
             region=self.region or None,
             endpoint=self.endpoint or None,
+            api_key=api_key,
         )
 
     def retry_policy(self) -> RetryPolicy:
@@ -168,6 +190,21 @@ def _env(settings: FocusSettings, field: str) -> Any:
     return value
 
 
+def _secret(settings: FocusSettings, field: str) -> dg.EnvVar | None:
+    """A secret setting, only ever as an ``EnvVar``: its value never enters the definitions,
+    run config or the UI, and Dagster resolves it in the process that uses it."""
+    if getattr(settings, field) is None:
+        return None
+    name = env_name(field)
+    if name not in os.environ:
+        raise SettingsError(
+            f"{name} is set in .env but not in the environment: Dagster passes secrets as "
+            "environment variables. Export it (dagster dev and focus-pipeline load .env "
+            "themselves), or set it in your secret store."
+        )
+    return dg.EnvVar(name)
+
+
 def build_resources(settings: FocusSettings) -> dict[str, Any]:
     def env(field: str) -> Any:
         return _env(settings, field)
@@ -181,6 +218,10 @@ def build_resources(settings: FocusSettings) -> dict[str, Any]:
             auth=env("oci_auth"),
             config_file=env("oci_config_file"),
             profile=env("oci_profile"),
+            user=env("oci_user"),
+            fingerprint=env("oci_fingerprint"),
+            private_key=_secret(settings, "oci_private_key"),
+            private_key_passphrase=_secret(settings, "oci_private_key_passphrase"),
             endpoint=env("oci_endpoint"),
             max_retries=env("max_retries"),
             retry_backoff_seconds=settings.retry_backoff_seconds,

@@ -7,13 +7,15 @@ change on overwrite, ranged and conditional GETs, bodies served byte-identical w
 reproducible locally and driven by the real ``oci`` SDK over HTTP. It is faithful where the
 pipeline's correctness depends on it and deliberately small everywhere else.
 
-Standard library only: ``http.server.ThreadingHTTPServer`` (HTTP/1.1 keep-alive, one daemon
-thread per connection), bodies kept as files under ``data_dir`` and served with
-``socket.sendfile`` so multi-GB objects cost no memory, metadata in memory under one lock.
+Standard library (plus ``cryptography`` for signatures): ``http.server.ThreadingHTTPServer``
+(HTTP/1.1 keep-alive, one daemon thread per connection), bodies kept as files under
+``data_dir`` and served with ``socket.sendfile`` so multi-GB objects cost no memory, metadata in
+memory under one lock.
 
 REST surface (all under ``/n/{namespaceName}``; every request needs an ``authorization``
-header, which is not verified; errors are ``{"code": ..., "message": ...}`` with an
-``opc-request-id`` header):
+header; once API keys are registered (``register_api_key``) its signature is verified as OCI
+does (keyId, ``rsa-sha256`` over the listed headers), else any value passes; errors are
+``{"code": ..., "message": ...}`` with an ``opc-request-id`` header):
 
 - ``GET /n/`` GetNamespace: the namespace as a JSON string.
 - ``GET|HEAD /n/{ns}/b/{bucket}`` GetBucket / HeadBucket (minimal).
@@ -646,6 +648,38 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         except ValueError:
             return 0
 
+    def _signed_by_known_key(self, emu: OciEmulator) -> bool:
+        """True when no key is registered, or the request's HTTP signature (draft-cavage, as
+        the SDK's signer writes it) verifies with the registered key its ``keyId`` names."""
+        keys = emu._api_keys
+        if not keys:
+            return True
+        auth = self.headers.get("authorization", "")
+        params = dict(re.findall(r'(\w+)="([^"]*)"', auth))
+        key = keys.get(params.get("keyId", ""))
+        if not auth.startswith("Signature ") or key is None:
+            return False
+        if params.get("algorithm") != "rsa-sha256":
+            return False
+        lines = []
+        for name in params.get("headers", "date").split():
+            if name == "(request-target)":
+                lines.append(f"(request-target): {self.command.lower()} {self.path}")
+            elif self.headers.get(name) is None:
+                return False
+            else:
+                lines.append(f"{name}: {self.headers[name]}")
+        from cryptography.exceptions import InvalidSignature
+        from cryptography.hazmat.primitives import hashes
+        from cryptography.hazmat.primitives.asymmetric import padding
+
+        try:
+            signature = base64.b64decode(params.get("signature", ""), validate=True)
+            key.verify(signature, "\n".join(lines).encode(), padding.PKCS1v15(), hashes.SHA256())
+        except (InvalidSignature, ValueError):
+            return False
+        return True
+
     def _handle_api(self, emu: OciEmulator, method: str, raw_path: str, raw_query: str) -> None:
         op, namespace, bucket, name = _route(method, raw_path)
         query = {k: v[-1] for k, v in parse_qs(raw_query, keep_blank_values=True).items()}
@@ -664,7 +698,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         )
         if op is None:
             raise _HttpError(404, "NotFound", f"No route for {method} {raw_path}")
-        if not self.headers.get("authorization"):
+        if not self.headers.get("authorization") or not self._signed_by_known_key(emu):
             raise _HttpError(
                 401,
                 "NotAuthenticated",
@@ -1220,6 +1254,7 @@ class OciEmulator:
         self.rng = random.Random(seed)
         self.faults = FaultSet(self.rng)
         self.requests = RequestLog()
+        self._api_keys: dict[str, Any] = {}
         self._lock = threading.Lock()
         self._buckets: dict[str, _Bucket] = {}
         self._server: _Server | None = None
@@ -1335,6 +1370,14 @@ class OciEmulator:
         return self.requests.count(method=method, op=op, **filters)
 
     # -- Python API ------------------------------------------------------------------------------
+
+    def register_api_key(self, key_id: str, public_key_pem: str | bytes) -> None:
+        """Verify signatures from now on: a request must be signed by a registered key
+        (``keyId`` = ``<tenancy>/<user>/<fingerprint>``), or it gets 401 NotAuthenticated."""
+        from cryptography.hazmat.primitives.serialization import load_pem_public_key
+
+        pem = public_key_pem.encode() if isinstance(public_key_pem, str) else public_key_pem
+        self._api_keys = {**self._api_keys, key_id: load_pem_public_key(pem)}
 
     def create_bucket(self, bucket: str) -> None:
         """Create a bucket; idempotent so a restarted demo can call it again."""

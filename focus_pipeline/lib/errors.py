@@ -81,7 +81,9 @@ def describe_oci_error(exc: BaseException, namespace: str, bucket: str) -> str:
             return (
                 f"{where} answered {said}{rid}: the request was not authenticated; check "
                 "FOCUS_OCI_AUTH and the key, fingerprint and user in FOCUS_OCI_CONFIG_FILE "
-                "(profile FOCUS_OCI_PROFILE), and that the machine clock is right."
+                "(profile FOCUS_OCI_PROFILE) or, with api_key, FOCUS_OCI_USER, "
+                "FOCUS_OCI_FINGERPRINT and FOCUS_OCI_PRIVATE_KEY, and that the machine clock "
+                "is right."
             )
         if exc.status == 403:
             return (

@@ -12,7 +12,7 @@ import functools
 import os
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import oci
@@ -33,18 +33,56 @@ READ_CHUNK = 256 << 10
 # Seconds: connect, read (per socket read, not per body).
 DEFAULT_TIMEOUT = (10.0, 60.0)
 
-AUTH_MODES = ("config_file", "instance_principal", "resource_principal", "security_token")
+AUTH_MODES = (
+    "config_file",
+    "api_key",
+    "instance_principal",
+    "resource_principal",
+    "security_token",
+)
+
+
+def load_api_key(pem: str, passphrase: str | None = None) -> str:
+    """The PEM text of an API key given by value (a secret store), checked to load.
+
+    Secret stores and CI variables often flatten newlines, so literal ``\\n`` sequences are
+    accepted for line breaks. Errors never repeat the key.
+    """
+    text = pem.strip().replace("\\n", "\n")
+    if not text.startswith("-----BEGIN") or "PRIVATE KEY-----" not in text:
+        raise ValueError("is not a PEM private key (-----BEGIN ... PRIVATE KEY----- ...)")
+    try:
+        oci.signer.load_private_key(text, passphrase)
+    except Exception:
+        raise ValueError(
+            "could not be loaded: not an RSA private key, or FOCUS_OCI_PRIVATE_KEY_PASSPHRASE "
+            "is missing or wrong"
+        ) from None
+    return text
+
+
+@dataclass(frozen=True)
+class ApiKey:
+    """An API key given by value (``api_key`` auth); the key never appears in a repr."""
+
+    tenancy: str
+    user: str
+    fingerprint: str
+    private_key: str = field(repr=False)
+    passphrase: str | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)
 class OciConnection:
-    """Everything needed to build an Object Storage client; holds paths, never key material."""
+    """Everything needed to build an Object Storage client: paths, or for ``api_key`` auth
+    the key itself (hidden from reprs)."""
 
     auth: str = "config_file"
     config_file: str = "~/.oci/config"
     profile: str = "DEFAULT"
     region: str | None = None
     endpoint: str | None = None
+    api_key: ApiKey | None = None
 
     def build_client(self) -> oci.object_storage.ObjectStorageClient:
         """A client with SDK retries and circuit breaker off: our RetryPolicy governs both.
@@ -82,6 +120,30 @@ class OciConnection:
                 _expand(config["key_file"]), config.get("pass_phrase")
             )
             return config, oci.auth.signers.SecurityTokenSigner(token, key)
+        if self.auth == "api_key":
+            if self.api_key is None or not self.region:
+                raise ValueError("api_key auth needs the key's user, fingerprint, key and region")
+            k = self.api_key
+            pem = load_api_key(k.private_key, k.passphrase)
+            # The SDK's in-memory form of a config profile (key_content instead of key_file):
+            # the client validates it and keeps it in memory only.
+            config = {
+                "user": k.user,
+                "fingerprint": k.fingerprint,
+                "tenancy": k.tenancy,
+                "region": self.region,
+                "key_content": pem,
+            }
+            oci.config.validate_config(config)
+            signer = oci.signer.Signer(
+                k.tenancy,
+                k.user,
+                k.fingerprint,
+                private_key_file_location=None,
+                pass_phrase=k.passphrase,
+                private_key_content=pem,
+            )
+            return config, signer
         if self.auth == "instance_principal":
             signer = oci.auth.signers.InstancePrincipalsSecurityTokenSigner()
         elif self.auth == "resource_principal":
