@@ -2,6 +2,7 @@
 
 import pytest
 
+from focus_pipeline.emulator.oci_config import make_api_key
 from focus_pipeline.settings import SettingsError, load_settings
 
 OCID = "ocid1.tenancy.oc1..aaaaaaaaned4fkpkisbwjlr56u7cj63lf3wffbilvqknstgtvzub7vhqkggq"
@@ -89,18 +90,7 @@ FINGERPRINT = "12:34:56:78:9a:bc:de:f0:12:34:56:78:9a:bc:de:f0"
 
 
 def _pem(pass_phrase: str | None = None) -> str:
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric import rsa
-
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    encryption = (
-        serialization.BestAvailableEncryption(pass_phrase.encode())
-        if pass_phrase
-        else serialization.NoEncryption()
-    )
-    return key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption
-    ).decode()
+    return make_api_key(pass_phrase).private_pem
 
 
 def _api_key_env(monkeypatch, **overrides: str) -> None:  # type: ignore[no-untyped-def]
