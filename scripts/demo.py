@@ -14,6 +14,7 @@ Ports: FOCUS_DEMO_OCI_PORT (8765), FOCUS_DEMO_S3_PORT (8766), FOCUS_DEMO_UI_PORT
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import logging
 import os
@@ -93,19 +94,30 @@ def up() -> int:
 
     def start(args: list[str], name: str) -> None:
         logfile = open(DEMO / f"{name}.log", "ab")  # noqa: SIM115 - lives as long as the child
+        # Each child leads its own process group, so stopping it also stops what it started
+        # (dagster dev runs a webserver, a daemon and code servers), whichever signal this
+        # script got and whether or not SIGINT was ignored where it was launched.
         children.append(
-            subprocess.Popen(args, env=env, stdout=logfile, stderr=subprocess.STDOUT, cwd=ROOT)
+            subprocess.Popen(
+                args,
+                env=env,
+                stdout=logfile,
+                stderr=subprocess.STDOUT,
+                cwd=ROOT,
+                start_new_session=True,
+            )
         )
 
     def stop(*_: object) -> None:
         for child in reversed(children):
             if child.poll() is None:
-                child.send_signal(signal.SIGINT)
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(child.pid, signal.SIGTERM)
         for child in children:
-            try:
+            with contextlib.suppress(subprocess.TimeoutExpired):
                 child.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                child.kill()
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(child.pid, signal.SIGKILL)  # whatever of the group is left
 
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt))
     try:
