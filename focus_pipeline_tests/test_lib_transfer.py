@@ -194,8 +194,9 @@ def test_landed_files_are_recorded_in_batches_each_exactly_once(
     )
 
     assert failures == [] and len(results) == 30
-    # The first file(s) at once, the rest when the copy ends.
-    assert len(batches) == 2 and batches[0]
+    # The first file(s) at once, the rest when the copy ends (all in the first, on a machine
+    # slow enough that every copy finished before the first wake-up).
+    assert 1 <= len(batches) <= 2 and all(batches)
     assert sorted(k for b in batches for k in b) == [f"k/{i:02d}.csv.gz" for i in range(30)]
 
 
