@@ -18,13 +18,12 @@ import uuid
 from pathlib import Path
 
 import dagster as dg
-import oci
 import pytest
 from cryptography.hazmat.primitives import serialization
 from dagster._serdes import serialize_value
 
 from focus_pipeline.emulator import Fault, OciEmulator
-from focus_pipeline.emulator.oci_config import make_api_key
+from focus_pipeline.emulator.oci_config import make_api_key, make_oci_config
 from focus_pipeline.lib.transfer import MIB
 from focus_pipeline_tests.conftest import TENANCY
 from focus_pipeline_tests.instances import dagster_home, environ
@@ -68,21 +67,9 @@ def oci_credentials(
             "FOCUS_OCI_PRIVATE_KEY": key.private_pem,
             "FOCUS_OCI_PRIVATE_KEY_PASSPHRASE": pass_phrase,
         }, body_lines
-    directory.mkdir(parents=True, exist_ok=True)
-    key_file = directory / "api_key.pem"
-    key_file.write_text(key.private_pem)
-    key_file.chmod(0o600)
-    config = directory / "config"
-    config.write_text(
-        "[DEFAULT]\n"
-        f"user={USER}\n"
-        f"fingerprint={key.fingerprint}\n"
-        f"tenancy={TENANCY}\n"
-        "region=us-ashburn-1\n"
-        f"key_file={key_file}\n"
-        f"pass_phrase={pass_phrase}\n"
+    config, _ = make_oci_config(
+        directory, key=key, user=USER, tenancy=TENANCY, pass_phrase=pass_phrase
     )
-    oci.config.validate_config(oci.config.from_file(str(config)))
     return {"FOCUS_OCI_CONFIG_FILE": str(config)}, body_lines
 
 

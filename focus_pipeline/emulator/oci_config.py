@@ -53,21 +53,30 @@ def make_api_key(pass_phrase: str | None = None) -> ApiKeyPair:
     )
 
 
-def make_oci_config(tmp_dir: Path, region: str = "us-ashburn-1") -> tuple[Path, dict]:
-    """Write a key and a ``DEFAULT`` profile under ``tmp_dir``; return (config path, config)."""
+def make_oci_config(
+    tmp_dir: Path,
+    region: str = "us-ashburn-1",
+    *,
+    key: ApiKeyPair | None = None,
+    user: str = FAKE_USER,
+    tenancy: str = FAKE_TENANCY,
+    pass_phrase: str | None = None,
+) -> tuple[Path, dict]:
+    """Write a key (a fresh one unless given) and a ``DEFAULT`` profile under ``tmp_dir``, with
+    ``pass_phrase=`` for an encrypted key as the OCI CLI writes it; return (path, config)."""
     tmp_dir.mkdir(parents=True, exist_ok=True)
-    key = make_api_key()
+    key = key or make_api_key(pass_phrase)
     key_file = tmp_dir / "oci_api_key.pem"
     key_file.write_text(key.private_pem)
     key_file.chmod(0o600)
     config_file = tmp_dir / "oci_config"
     config_file.write_text(
         "[DEFAULT]\n"
-        f"user={FAKE_USER}\n"
+        f"user={user}\n"
         f"fingerprint={key.fingerprint}\n"
-        f"tenancy={FAKE_TENANCY}\n"
+        f"tenancy={tenancy}\n"
         f"region={region}\n"
-        f"key_file={key_file}\n",
+        f"key_file={key_file}\n" + (f"pass_phrase={pass_phrase}\n" if pass_phrase else ""),
         encoding="utf-8",
     )
     config = oci.config.from_file(str(config_file), "DEFAULT")
