@@ -130,6 +130,25 @@ def test_oci_key_file_that_cannot_be_loaded(tmp_path, oci_config_file, oci_emula
     assert "cannot be loaded (InvalidKeyFilePath): fix key_file" in result.message
 
 
+def test_oci_api_key_that_cannot_be_used_is_named_and_never_echoed(oci_emulator) -> None:
+    from focus_pipeline.lib.oci_source import ApiKey
+
+    secret = "-----BEGIN PRIVATE KEY-----\nc2VjcmV0LWJ1dC1ub3QtYS1rZXk=\n-----END PRIVATE KEY-----"
+    conn = OciConnection(
+        auth="api_key",
+        region="us-ashburn-1",
+        endpoint=oci_emulator.endpoint,
+        api_key=ApiKey(TENANCY, "ocid1.user.oc1..aaaaaaaauser", "12:34", private_key=secret),
+    )
+    result = check_oci(conn, NAMESPACE, TENANCY, PREFIX)
+    assert not result.ok
+    assert result.message.startswith(
+        "FOCUS_OCI_AUTH=api_key: the key given by value cannot be used (could not be loaded: "
+    )
+    assert "c2VjcmV0" not in result.message
+    assert oci_emulator.count() == 0
+
+
 # --- S3 --------------------------------------------------------------------------------------
 
 

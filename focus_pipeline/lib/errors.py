@@ -176,6 +176,14 @@ def describe_oci_auth_error(exc: BaseException, auth: str, namespace: str, bucke
             "The OCI API signing key is encrypted: add pass_phrase to "
             f"{_OCI_PROFILE}, or use an unencrypted key."
         )
+    if auth == "api_key" and isinstance(exc, (ValueError, oci.exceptions.InvalidConfig)):
+        # load_api_key's messages name the problem, never the key.
+        detail = str(exc) if isinstance(exc, ValueError) else exc.__class__.__name__
+        return (
+            f"FOCUS_OCI_AUTH=api_key: the key given by value cannot be used ({detail}): check "
+            "FOCUS_OCI_USER, FOCUS_OCI_FINGERPRINT, FOCUS_OCI_REGION, FOCUS_OCI_PRIVATE_KEY "
+            "and FOCUS_OCI_PRIVATE_KEY_PASSPHRASE."
+        )
     if auth == "security_token" and isinstance(exc, (KeyError, OSError)):
         return (
             "FOCUS_OCI_AUTH=security_token needs security_token_file and key_file in "
