@@ -118,46 +118,26 @@ def _check(value: float | None, ok: bool | None) -> bool | None:
     return None if value is None else ok
 
 
+# Issue 5's ratio targets: (workload, label, ratio attribute of the pipeline row, minimum,
+# how the figure is shown).
+RATIO_TARGETS = (
+    ("lan", "(a) >= 1.1x rclone default", "vs_rclone", 1.1, "x"),
+    ("lan", "(a) >= 80% of the boto3 upload ceiling (the pipeline's S3 client)", "vs_upload",
+     0.8, "%"),
+    ("lan", "(a) >= 80% of a boto3 upload with boto3's default client", "vs_upload_default",
+     0.8, "%"),
+    ("wan", "(b) >= 2.5x rclone default", "vs_rclone", 2.5, "x"),
+    ("wan", "(b) >= 0.9x rclone tuned", "vs_tuned", 0.9, "x"),
+)  # fmt: skip
+
+
 def _targets(s: Summary) -> None:
-    p = s.row("lan", "pipeline")
-    if p:
-        s.targets.append(
-            (
-                "(a) >= 1.1x rclone default",
-                _x(p.vs_rclone),
-                _check(p.vs_rclone, (p.vs_rclone or 0) >= 1.1),
-            )
-        )
-        s.targets.append(
-            (
-                "(a) >= 80% of the boto3 upload ceiling (the pipeline's S3 client)",
-                _pct(p.vs_upload),
-                _check(p.vs_upload, (p.vs_upload or 0) >= 0.8),
-            )
-        )
-        s.targets.append(
-            (
-                "(a) >= 80% of a boto3 upload with boto3's default client",
-                _pct(p.vs_upload_default),
-                _check(p.vs_upload_default, (p.vs_upload_default or 0) >= 0.8),
-            )
-        )
-    p = s.row("wan", "pipeline")
-    if p:
-        s.targets.append(
-            (
-                "(b) >= 2.5x rclone default",
-                _x(p.vs_rclone),
-                _check(p.vs_rclone, (p.vs_rclone or 0) >= 2.5),
-            )
-        )
-        s.targets.append(
-            (
-                "(b) >= 0.9x rclone tuned",
-                _x(p.vs_tuned),
-                _check(p.vs_tuned, (p.vs_tuned or 0) >= 0.9),
-            )
-        )
+    for workload, label, attr, minimum, shown in RATIO_TARGETS:
+        p = s.row(workload, "pipeline")
+        if p:
+            value = getattr(p, attr)
+            figure = _pct(value) if shown == "%" else _x(value)
+            s.targets.append((label, figure, _check(value, (value or 0) >= minimum)))
     p, r = s.row("small", "pipeline"), s.row("small", "rclone default")
     if p and r:
         s.targets.append(
