@@ -23,8 +23,9 @@ import dagster as dg
 import pytest
 
 from focus_pipeline.defs import build_definitions
+from focus_pipeline.emulator.oci_config import make_api_key, make_oci_config
 from focus_pipeline.lib.connectivity import CHECK_KEY_PREFIX, check_oci, check_s3, check_settings
-from focus_pipeline.lib.oci_source import OciConnection
+from focus_pipeline.lib.oci_source import ApiKey, OciConnection
 from focus_pipeline.settings import load_settings
 from focus_pipeline_tests.conftest import NAMESPACE, REGION, TENANCY, b64md5, free_port
 from focus_pipeline_tests.instances import ROOT
@@ -130,23 +131,52 @@ def test_oci_key_file_that_cannot_be_loaded(tmp_path, oci_config_file, oci_emula
     assert "cannot be loaded (InvalidKeyFilePath): fix key_file" in result.message
 
 
-def test_oci_api_key_that_cannot_be_used_is_named_and_never_echoed(oci_emulator) -> None:
-    from focus_pipeline.lib.oci_source import ApiKey
-
-    secret = "-----BEGIN PRIVATE KEY-----\nc2VjcmV0LWJ1dC1ub3QtYS1rZXk=\n-----END PRIVATE KEY-----"
+@pytest.mark.parametrize(
+    ("secret", "detail"),
+    [
+        (
+            # Escaped line breaks, as a secret store may give them.
+            "-----BEGIN PRIVATE KEY-----\\nc2VjcmV0LWJ1dC1ub3QtYS1rZXk=\\n"
+            "-----END PRIVATE KEY-----",
+            "(InvalidPrivateKey)",
+        ),
+        ("c2VjcmV0LWJ1dC1ub3QtYS1rZXk=", "(is not a PEM private key (-----BEGIN"),
+    ],
+)
+def test_oci_api_key_that_cannot_be_used_is_named_and_never_echoed(
+    secret, detail, oci_emulator
+) -> None:
     conn = OciConnection(
         auth="api_key",
         region="us-ashburn-1",
         endpoint=oci_emulator.endpoint,
-        api_key=ApiKey(TENANCY, "ocid1.user.oc1..aaaaaaaauser", "12:34", private_key=secret),
+        api_key=ApiKey(
+            TENANCY,
+            "ocid1.user.oc1..aaaaaaaaconnectivityuser4m2q7wv3s2vkx4n6bq2pl3xj7o4fk5",
+            "12:34:56:78:9a:bc:de:f0:12:34:56:78:9a:bc:de:f0",
+            private_key=secret,
+        ),
     )
     result = check_oci(conn, NAMESPACE, TENANCY, PREFIX)
     assert not result.ok
     assert result.message.startswith(
-        "FOCUS_OCI_AUTH=api_key: the key given by value cannot be used (could not be loaded: "
+        f"FOCUS_OCI_AUTH=api_key: the key given by value cannot be used {detail}"
     )
+    assert "check FOCUS_OCI_USER, FOCUS_OCI_FINGERPRINT" in result.message
     assert "c2VjcmV0" not in result.message
     assert oci_emulator.count() == 0
+
+
+def test_oci_encrypted_key_file_without_its_pass_phrase(tmp_path, oci_emulator) -> None:
+    config, _ = make_oci_config(tmp_path, key=make_api_key("a-pass-phrase"))
+    result = check_oci(
+        OciConnection(config_file=str(config), endpoint=oci_emulator.endpoint),
+        NAMESPACE,
+        TENANCY,
+        PREFIX,
+    )
+    assert not result.ok
+    assert result.message.startswith("The OCI API signing key is encrypted: add pass_phrase")
 
 
 # --- S3 --------------------------------------------------------------------------------------

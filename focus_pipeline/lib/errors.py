@@ -161,28 +161,30 @@ _OCI_PROFILE = "profile FOCUS_OCI_PROFILE in FOCUS_OCI_CONFIG_FILE"
 
 def describe_oci_auth_error(exc: BaseException, auth: str, namespace: str, bucket: str) -> str:
     """One sentence for a failure to build OCI credentials, before any request is sent."""
+    api_key_errors = (ValueError, oci.exceptions.InvalidConfig, oci.exceptions.InvalidPrivateKey)
+    if auth == "api_key" and isinstance(exc, api_key_errors):
+        # api_key_pem's messages name the problem, never the key; the SDK's by class only.
+        detail = str(exc) if type(exc) is ValueError else exc.__class__.__name__
+        return (
+            f"FOCUS_OCI_AUTH=api_key: the key given by value cannot be used ({detail}): check "
+            "FOCUS_OCI_USER, FOCUS_OCI_FINGERPRINT, FOCUS_OCI_REGION, FOCUS_OCI_PRIVATE_KEY "
+            "and FOCUS_OCI_PRIVATE_KEY_PASSPHRASE."
+        )
     if isinstance(exc, oci.exceptions.ProfileNotFound):
         return (
             f"The OCI profile was not found: set FOCUS_OCI_PROFILE to a [section] of "
             f"FOCUS_OCI_CONFIG_FILE ({exc.__class__.__name__})."
         )
-    if isinstance(exc, (oci.exceptions.InvalidKeyFilePath, oci.exceptions.InvalidPrivateKey)):
-        return (
-            f"The OCI API signing key cannot be loaded ({exc.__class__.__name__}): fix key_file "
-            f"in {_OCI_PROFILE} so it names a readable PEM private key."
-        )
+    # Before InvalidPrivateKey, its base class.
     if isinstance(exc, oci.exceptions.MissingPrivateKeyPassphrase):
         return (
             "The OCI API signing key is encrypted: add pass_phrase to "
             f"{_OCI_PROFILE}, or use an unencrypted key."
         )
-    if auth == "api_key" and isinstance(exc, (ValueError, oci.exceptions.InvalidConfig)):
-        # load_api_key's messages name the problem, never the key.
-        detail = str(exc) if isinstance(exc, ValueError) else exc.__class__.__name__
+    if isinstance(exc, (oci.exceptions.InvalidKeyFilePath, oci.exceptions.InvalidPrivateKey)):
         return (
-            f"FOCUS_OCI_AUTH=api_key: the key given by value cannot be used ({detail}): check "
-            "FOCUS_OCI_USER, FOCUS_OCI_FINGERPRINT, FOCUS_OCI_REGION, FOCUS_OCI_PRIVATE_KEY "
-            "and FOCUS_OCI_PRIVATE_KEY_PASSPHRASE."
+            f"The OCI API signing key cannot be loaded ({exc.__class__.__name__}): fix key_file "
+            f"in {_OCI_PROFILE} so it names a readable PEM private key."
         )
     if auth == "security_token" and isinstance(exc, (KeyError, OSError)):
         return (

@@ -42,8 +42,8 @@ AUTH_MODES = (
 )
 
 
-def load_api_key(pem: str, passphrase: str | None = None) -> str:
-    """The PEM text of an API key given by value (a secret store), checked to load.
+def api_key_pem(pem: str) -> str:
+    """The PEM text of an API key given by value (a secret store), line breaks restored.
 
     Secret stores and CI variables often flatten newlines, so literal ``\\n`` sequences are
     accepted for line breaks. Errors never repeat the key.
@@ -51,6 +51,13 @@ def load_api_key(pem: str, passphrase: str | None = None) -> str:
     text = pem.strip().replace("\\n", "\n")
     if not text.startswith("-----BEGIN") or "PRIVATE KEY-----" not in text:
         raise ValueError("is not a PEM private key (-----BEGIN ... PRIVATE KEY----- ...)")
+    return text
+
+
+def load_api_key(pem: str, passphrase: str | None = None) -> str:
+    """:func:`api_key_pem`, checked to load with ``passphrase`` (the settings' check at
+    definitions load; building a signer loads it anyway, ~50 ms of CPU each time)."""
+    text = api_key_pem(pem)
     try:
         oci.signer.load_private_key(text, passphrase)
     except Exception:
@@ -124,7 +131,7 @@ class OciConnection:
             if self.api_key is None or not self.region:
                 raise ValueError("api_key auth needs the key's user, fingerprint, key and region")
             k = self.api_key
-            pem = load_api_key(k.private_key, k.passphrase)
+            pem = api_key_pem(k.private_key)
             # The SDK's in-memory form of a config profile (key_content instead of key_file):
             # the client validates it and keeps it in memory only.
             config = {
