@@ -12,6 +12,8 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
+# Where Oracle writes FOCUS reports in the tenancy's bucket (namespace ``bling``).
+OCI_REPORTS_PREFIX = "FOCUS Reports/"
 # S3 keys are at most 1,024 bytes of UTF-8.
 MAX_S3_KEY_BYTES = 1024
 
@@ -38,7 +40,7 @@ class ReportName:
 class Naming:
     """How destination keys are formed; validated once, used for every object."""
 
-    oci_prefix: str = "FOCUS Reports/"
+    oci_prefix: str = OCI_REPORTS_PREFIX
     s3_prefix: str = ""
     date_format: str = "%Y-%m-%d"
     separator: str = "_"
