@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install test lint format demo bench clean
+.PHONY: install test lint check-defs format demo bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -14,8 +14,17 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-test: $(STAMP) lint
+test: $(STAMP) lint check-defs
 	$(PY) -m pytest -q
+
+# Loading the definitions needs the two required settings; example values are enough (an
+# existing .env or environment wins for every other variable).
+EXAMPLE_SETTINGS := VIRTUAL_ENV=$(abspath $(VENV)) FOCUS_OCI_BUCKET=ocid1.tenancy.oc1..aaaaaaaaexampleexampleexample \
+	FOCUS_S3_BUCKET=byod-example
+
+check-defs: $(STAMP)
+	$(EXAMPLE_SETTINGS) $(VENV)/bin/dg check defs
+	$(EXAMPLE_SETTINGS) $(VENV)/bin/dg list defs >/dev/null
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

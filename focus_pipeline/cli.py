@@ -1,17 +1,17 @@
-"""``focus-pipeline``: the old agent's terminal commands, the Dagster way.
+"""``focus-pipeline``: operating the pipeline from a terminal.
 
-* ``check``: the connectivity check (old ``test``); the same checks as the Dagster job
+* ``check``: the connectivity check; the same checks as the Dagster job
   ``check_connectivity``. Exit 0 only when every check passes.
 * ``status [--days N] [--end DAY]``: per day of the lookback window, what OCI holds, what was
-  copied and when, what is pending and whether the last run failed (old ``status``). Reads the
-  Dagster instance of ``DAGSTER_HOME``: the event log is the state.
-* ``sync --start DAY [--end DAY] [--force]``: copy a date range now, one normal Dagster run
-  per day recorded in the ``DAGSTER_HOME`` instance (old ``sync``). Non-zero exit if any day
-  failed.
+  copied and when, what is pending and whether the last run failed. Reads the Dagster instance
+  of ``DAGSTER_HOME``: the event log is the state.
+* ``sync --start DAY [--end DAY] [--force]``: copy a date range now, one run of
+  ``focus_copy_job`` per day recorded in the ``DAGSTER_HOME`` instance. Non-zero exit if any
+  day failed.
 
-Starting and stopping the pipeline (old ``start``/``stop``/``run``) are Dagster's own
-commands: ``dagster dev``, or ``dagster-webserver`` plus one ``dagster-daemon run`` as
-services (docs/DEPLOYMENT.md).
+Starting and stopping the pipeline are Dagster's own commands: ``dagster dev`` / ``dg dev``,
+or ``dagster-webserver`` plus one ``dagster-daemon run`` as services (docs/DEPLOYMENT.md). The
+README maps the old agent's commands onto these.
 
 Everything the user reads goes through :func:`_out` / :func:`_err`; messages name variables,
 never their values, and never credentials.
@@ -30,6 +30,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:  # dagster is imported lazily: `focus-pipeline --help` should be instant
     import dagster as dg
 
+    from focus_pipeline.defs.resources import ByodS3Resource, OciFocusReportsResource
+    from focus_pipeline.lib.connectivity import CheckResult
     from focus_pipeline.settings import FocusSettings
 
 EXIT_OK = 0
@@ -165,7 +167,7 @@ def _instance() -> dg.DagsterInstance:
     return dg.DagsterInstance.get()
 
 
-def _resolved(settings: FocusSettings) -> tuple[object, object]:
+def _resolved(settings: FocusSettings) -> tuple[OciFocusReportsResource, ByodS3Resource]:
     """The definitions' own ``oci`` and ``s3`` resources, with their EnvVars resolved."""
     from focus_pipeline.defs.resources import build_resources
     from focus_pipeline.settings import SettingsError
@@ -191,24 +193,36 @@ def _files(count: int) -> str:
     return f"{count:,} file" + ("" if count == 1 else "s")
 
 
-def _when(epoch: float | None) -> str:
-    if epoch is None:
-        return "-"
-    return dt.datetime.fromtimestamp(epoch, dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
-
-
 # --- check -----------------------------------------------------------------------------------
 
 
+def check_settings() -> tuple[FocusSettings | None, list[CheckResult]]:
+    """Validate every FOCUS_* variable; one failed result per bad variable.
+
+    :class:`SettingsError` already names each variable and what it expects, one per line,
+    never the value.
+    """
+    from focus_pipeline.lib.connectivity import CheckResult
+    from focus_pipeline.settings import FocusSettings, SettingsError, load_settings
+
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        lines = [ln.strip() for ln in str(exc).splitlines()[1:] if ln.strip()]
+        return None, [CheckResult("settings", False, ln) for ln in lines or [str(exc)]]
+    fields = len(FocusSettings.model_fields)
+    return settings, [CheckResult("settings", True, f"{fields} FOCUS_* settings are valid")]
+
+
 def _check(args: argparse.Namespace) -> int:
-    from focus_pipeline.lib.connectivity import check_settings, summary
+    from focus_pipeline.lib.connectivity import summary
 
     settings, results = check_settings()
     if settings is not None:
         from focus_pipeline.defs.jobs import run_checks
 
         oci, s3 = _resolved(settings)
-        results += run_checks(oci, s3)  # type: ignore[arg-type]
+        results += run_checks(oci, s3)
     for result in results:
         _out(result.line)
     _out(summary(results))
@@ -217,105 +231,54 @@ def _check(args: argparse.Namespace) -> int:
 
 # --- status ----------------------------------------------------------------------------------
 
-_ACTIVE = {"QUEUED", "NOT_STARTED", "STARTING", "STARTED", "CANCELING"}
-_STATUS_HEADER = (
-    f"{'DAY':<10}  {'OCI FILES':>9}  {'OCI BYTES':>15}  {'COPIED':>6}  {'COPIED BYTES':>15}  "
-    f"{'LAST COPY (UTC)':<19}  {'PENDING':>7}  {'LAST RUN':<10}  STATE"
-)
-
 
 def _status(args: argparse.Namespace) -> int:
     from focus_pipeline.defs import state
-    from focus_pipeline.defs.resources import naming_for
     from focus_pipeline.defs.sensors import lookback_days
-    from focus_pipeline.lib.errors import describe_oci_error
-    from focus_pipeline.lib.plan import plan_day
+    from focus_pipeline.lib.status import NO_RUN, day_status, render_table
 
     settings = _settings()
     instance = _instance()
     oci, s3 = _resolved(settings)
-    naming = naming_for(oci, s3)  # type: ignore[arg-type]
+    oci_layout, s3_layout = oci.layout(), s3.layout()
     end = args.end or state.today_utc()
     days = lookback_days(end, args.days or settings.lookback_days, settings.start_date)
     keys = [d.isoformat() for d in days]
 
-    source = oci.source()  # type: ignore[attr-defined]
-    listings = {}
+    # Gather: the window's folders listed concurrently, as the sensor lists them.
+    listings: dict[str, list] = {}
     oci_error = None
     try:
-        for day in days:
-            listings[day.isoformat()] = source.list(naming.day_folder(day))
+        folders = oci.source().list_folders([oci_layout.day_folder(d) for d in days])
+        listings = {d.isoformat(): folders[oci_layout.day_folder(d)] for d in days}
     except Exception as exc:
-        oci_error = describe_oci_error(exc, oci.namespace, oci.bucket)  # type: ignore[attr-defined]
+        oci_error = oci.describe_error(exc)
     copied = state.copied_files(instance, keys)
     runs = state.latest_runs_by_day(instance, keys)
 
-    dest = f"s3://{s3.bucket}/{naming.s3_prefix + '/' if naming.s3_prefix else ''}"  # type: ignore[attr-defined]
-    window = f"{keys[-1]} .. {keys[0]}" if keys else "(empty: before FOCUS_START_DATE)"
-    _out(f"Window {window} ({len(keys)} days, UTC): OCI {naming.oci_prefix!r} -> {dest}")
-    _out(f"Instance: DAGSTER_HOME={os.environ['DAGSTER_HOME']}")
-    _out(_STATUS_HEADER)
-    totals = {"oci": 0, "oci_bytes": 0, "copied": 0, "copied_bytes": 0, "pending": 0}
-    failed_days = 0
-    for day in days:
-        key = day.isoformat()
-        files = list(copied[key].values())
-        copied_bytes = sum(f.size for f in files)
-        last_copy = max((f.copied_at for f in files if f.copied_at), default=None)
-        run = runs.get(key)
-        run_status = run.status.value if run else "-"
-        if key in listings:
-            listing = listings[key]
-            plan = plan_day(day, listing, copied[key], naming)
-            oci_files, oci_bytes = _n(len(listing)), _n(sum(o.size for o in listing))
-            pending = str(len(plan.to_copy))
-            state_text = _day_state(len(listing), plan, run_status)
-            totals["oci"] += len(listing)
-            totals["oci_bytes"] += sum(o.size for o in listing)
-            totals["pending"] += len(plan.to_copy)
-        else:
-            oci_files = oci_bytes = pending = "?"
-            state_text = "OCI not listed (see below)"
-        if run_status == "FAILURE":
-            failed_days += 1
-        totals["copied"] += len(files)
-        totals["copied_bytes"] += copied_bytes
-        _out(
-            f"{key:<10}  {oci_files:>9}  {oci_bytes:>15}  {_n(len(files)):>6}  "
-            f"{_n(copied_bytes):>15}  {_when(last_copy):<19}  {pending:>7}  {run_status:<10}  "
-            f"{state_text}"
+    # Plan and render.
+    rows = [
+        day_status(
+            d,
+            listings.get(d.isoformat()),
+            copied[d.isoformat()],
+            runs[d.isoformat()].status.value if d.isoformat() in runs else NO_RUN,
+            oci_layout,
+            s3_layout,
         )
-    _out(
-        f"{'TOTAL':<10}  {_n(totals['oci']):>9}  {_n(totals['oci_bytes']):>15}  "
-        f"{_n(totals['copied']):>6}  {_n(totals['copied_bytes']):>15}  {'':<19}  "
-        f"{_n(totals['pending']):>7}  {failed_days} failed"
-    )
+        for d in days
+    ]
+    window = f"{keys[-1]} .. {keys[0]}" if keys else "(empty: before FOCUS_START_DATE)"
+    dest = f"s3://{s3.bucket}/{s3_layout.prefix + '/' if s3_layout.prefix else ''}"
+    _out(f"Window {window} ({len(keys)} days, UTC): OCI {oci_layout.prefix!r} -> {dest}")
+    _out(f"Instance: DAGSTER_HOME={os.environ['DAGSTER_HOME']}")
+    for line in render_table(rows):
+        _out(line)
     _out(_daemon_line(state.daemon_heartbeats(instance)))
     if oci_error:
         _out(f"OCI could not be listed: {oci_error}")
         return EXIT_FAILED
     return EXIT_OK
-
-
-def _day_state(oci_files: int, plan: object, run_status: str) -> str:
-    """One word or phrase a person can act on; pending work beats the last run's outcome."""
-    to_copy = plan.to_copy  # type: ignore[attr-defined]
-    skipped = plan.skipped  # type: ignore[attr-defined]
-    extra = f", {len(skipped)} skipped (not FOCUS names)" if skipped else ""
-    if run_status in _ACTIVE:
-        return f"copying (run {run_status.lower()}){extra}"
-    if to_copy:
-        reasons: dict[str, int] = {}
-        for p in to_copy:
-            reasons[p.reason] = reasons.get(p.reason, 0) + 1
-        detail = ", ".join(f"{n} {r}" for r, n in sorted(reasons.items()))
-        word = "failed" if run_status == "FAILURE" else "pending"
-        return f"{word}: {detail}{extra}"
-    if run_status == "FAILURE":
-        return f"up to date (last run failed){extra}"
-    if oci_files == 0:
-        return "no reports in OCI"
-    return f"up to date{extra}"
 
 
 def _daemon_line(heartbeats: dict[str, float]) -> str:
@@ -334,6 +297,8 @@ def _daemon_line(heartbeats: dict[str, float]) -> str:
 
 def _sync(args: argparse.Namespace) -> int:
     from focus_pipeline.defs import build_definitions, state
+    from focus_pipeline.defs.jobs import COPY_JOB_NAME
+    from focus_pipeline.lib import variables as var
 
     settings = _settings()
     today = state.today_utc()
@@ -343,19 +308,19 @@ def _sync(args: argparse.Namespace) -> int:
     if start < settings.start_date:
         raise CliError(
             f"--start {start} is before the first partition {settings.start_date}: lower "
-            "FOCUS_START_DATE (OCI keeps reports for a year) or start later."
+            f"{var.variable('start_date')} (OCI keeps reports for a year) or start later."
         )
     if end > today:
         raise CliError(f"--end {end} is in the future (today is {today}, UTC).")
     instance = _instance()
     defs = build_definitions(settings)
-    job = defs.resolve_implicit_global_asset_job_def()
+    job = defs.resolve_job_def(COPY_JOB_NAME)
     # Failures are summarised on stdout; Dagster's own console log repeats them with stack
     # traces, so it stays quiet unless asked for (the run's event log keeps everything).
     log_level = "INFO" if args.verbose else "CRITICAL"
     run_config = {
         "loggers": {"console": {"config": {"log_level": log_level}}},
-        "ops": {"byod_focus_reports": {"config": {"force": bool(args.force)}}},
+        "ops": {state.BYOD_ASSET.path[-1]: {"config": {"force": bool(args.force)}}},
     }
     s3_bucket = settings.s3_bucket
     days = [start + dt.timedelta(days=i) for i in range((end - start).days + 1)]
@@ -372,7 +337,6 @@ def _sync(args: argparse.Namespace) -> int:
             run_config=run_config,
             instance=instance,
             partition_key=key,
-            asset_selection=[state.BYOD_ASSET],
             raise_on_error=False,
             tags={"focus_pipeline/launched_by": "focus-pipeline sync"},
         )
@@ -389,19 +353,21 @@ def _sync(args: argparse.Namespace) -> int:
 
 
 def _report_day(key: str, result: dg.ExecuteInProcessResult, bucket: str) -> None:
+    from focus_pipeline.defs import metadata as m
     from focus_pipeline.defs import state
 
     run = result.run_id[:8]
     for f in state.files_copied_in(result):
         _out(f"  + s3://{bucket}/{f.s3_key}  ({_n(f.size)} bytes)")
     if result.success:
-        mats = result.asset_materializations_for_node("byod_focus_reports")
-        meta = {k: getattr(v, "value", v) for k, v in mats[-1].metadata.items()} if mats else {}
+        mats = result.asset_materializations_for_node(state.BYOD_ASSET.path[-1])
+        meta = m.values(mats[-1].metadata) if mats else {}
         _out(
-            f"{key}  OK: copied {_files(int(meta.get('files_copied', 0)))} "
-            f"({_n(int(meta.get('bytes_copied', 0)))} bytes), "
-            f"{meta.get('files_unchanged', 0)} unchanged, {meta.get('files_skipped', 0)} skipped, "
-            f"{meta.get('files_total', 0)} in S3 for the day; {meta.get('seconds', 0)}s, run {run}"
+            f"{key}  OK: copied {_files(int(meta.get(m.FILES_COPIED, 0)))} "
+            f"({_n(int(meta.get(m.BYTES_COPIED, 0)))} bytes), "
+            f"{meta.get(m.FILES_UNCHANGED, 0)} unchanged, {meta.get(m.FILES_SKIPPED, 0)} "
+            f"skipped, {meta.get(m.FILES_TOTAL, 0)} in S3 for the day; "
+            f"{meta.get(m.SECONDS, 0)}s, run {run}"
         )
         return
     lines = []

@@ -10,18 +10,19 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from focus_pipeline.lib import naming
-from focus_pipeline.lib.oci_source import load_api_key
-
-ENV_PREFIX = "FOCUS_"
-OciAuth = Literal[
-    "config_file", "api_key", "instance_principal", "resource_principal", "security_token"
-]
+from focus_pipeline.lib import naming, retry, transfer
+from focus_pipeline.lib.oci_source import (
+    AUTH_MODES,
+    DEFAULT_CONFIG_FILE,
+    DEFAULT_PROFILE,
+    OciAuth,
+    load_api_key,
+)
+from focus_pipeline.lib.variables import ENV_PREFIX, variable
 
 # ocid1.tenancy.<realm>..<unique id>; realms are oc1, oc2, ... and the region part is empty.
 _TENANCY_OCID = re.compile(r"^ocid1\.tenancy\.oc[0-9]+\.[a-z0-9-]*\.[a-z0-9]{20,}$")
@@ -61,11 +62,15 @@ class FocusSettings(BaseSettings):
 
     oci_namespace: str = Field("bling", description="Object Storage namespace of the reports.")
     oci_bucket: str = Field(description="Bucket holding the reports: your tenancy OCID.")
-    oci_prefix: str = Field("FOCUS Reports/", description="Where the day folders start.")
+    oci_prefix: str = Field(
+        naming.OCI_REPORTS_PREFIX, description="Where the day folders start in the bucket."
+    )
     oci_region: str | None = Field(None, description="Home region; default from OCI config.")
-    oci_auth: OciAuth = Field("config_file", description="How to authenticate to OCI.")
-    oci_config_file: str = Field("~/.oci/config", description="OCI config file.")
-    oci_profile: str = Field("DEFAULT", description="Profile in the OCI config file.")
+    oci_auth: OciAuth = Field(
+        "config_file", description=f"How to authenticate to OCI: {', '.join(AUTH_MODES)}."
+    )
+    oci_config_file: str = Field(DEFAULT_CONFIG_FILE, description="OCI config file.")
+    oci_profile: str = Field(DEFAULT_PROFILE, description="Profile in the OCI config file.")
     # FOCUS_OCI_AUTH=api_key: the API key itself from the environment, for hosts where no
     # file can be mounted (Dagster+ Serverless). The key is a secret: SecretStr keeps it out of
     # reprs, and resources only ever get it as an EnvVar reference.
@@ -85,13 +90,30 @@ class FocusSettings(BaseSettings):
     s3_endpoint_url: str | None = Field(None, description="S3 endpoint override.")
 
     start_date: dt.date = Field(default_factory=default_start_date, description="First day.")
-    max_concurrent_transfers: int = Field(4, ge=1, le=64, description="Files copied at once.")
-    # 8 x 5 MiB (docs/benchmarks.md): a link capped per connection (OCI to another cloud)
-    # needs many reads in flight; small parts keep a file's memory at 40 MiB all the same.
-    streams_per_file: int = Field(8, ge=1, le=32, description="Parallel parts per file.")
-    part_size_mb: int = Field(5, ge=5, le=5120, description="Multipart part size in MiB.")
-    max_retries: int = Field(5, ge=0, le=20, description="Retries of one request or part.")
-    retry_backoff_seconds: float = Field(1.0, gt=0, le=60, description="First backoff.")
+    max_concurrent_transfers: int = Field(
+        transfer.DEFAULT_CONCURRENT_FILES, ge=1, le=64, description="Files copied at once."
+    )
+    streams_per_file: int = Field(
+        transfer.DEFAULT_STREAMS_PER_FILE, ge=1, le=32, description="Parts of one file in flight."
+    )
+    part_size_mb: int = Field(
+        transfer.DEFAULT_PART_SIZE_MB,
+        ge=transfer.S3_MIN_PART_SIZE // transfer.MIB,
+        le=transfer.S3_MAX_PART_SIZE // transfer.MIB,
+        description="Multipart part size in MiB (raised for files over 10,000 parts).",
+    )
+    max_retries: int = Field(
+        retry.DEFAULT_MAX_RETRIES,
+        ge=0,
+        le=retry.MAX_RETRIES_LIMIT,
+        description="Retries of one OCI or S3 request or part.",
+    )
+    retry_backoff_seconds: float = Field(
+        retry.DEFAULT_BACKOFF_SECONDS,
+        gt=0,
+        le=retry.MAX_BACKOFF_SECONDS,
+        description="First retry delay in seconds, doubled per retry (full jitter).",
+    )
     step_retries: int = Field(3, ge=0, le=10, description="Dagster retries of a failed day.")
     step_retry_delay_seconds: int = Field(
         60, ge=0, le=3600, description="First delay before Dagster retries a failed day."
@@ -103,8 +125,12 @@ class FocusSettings(BaseSettings):
     )
     poll_interval_seconds: int = Field(600, ge=10, le=86400, description="Sensor interval.")
     lookback_days: int = Field(7, ge=1, le=365, description="Day folders the sensor re-lists.")
-    date_format: str = Field("%Y-%m-%d", description="strftime format of the key's day.")
-    name_separator: str = Field("_", description="Between day and file name in the key.")
+    date_format: str = Field(
+        naming.DEFAULT_DATE_FORMAT, description="strftime format of the day in the S3 key."
+    )
+    name_separator: str = Field(
+        naming.DEFAULT_NAME_SEPARATOR, description="Between the day and the file name in the key."
+    )
 
     @field_validator("oci_bucket")
     @classmethod
@@ -199,18 +225,10 @@ class FocusSettings(BaseSettings):
         naming.validate_separator(v)
         return v
 
-    @property
-    def naming(self) -> naming.Naming:
-        return naming.Naming(
-            oci_prefix=self.oci_prefix,
-            s3_prefix=self.s3_prefix,
-            date_format=self.date_format,
-            separator=self.name_separator,
-        )
-
 
 def env_name(field: str) -> str:
-    return f"{ENV_PREFIX}{field.upper()}"
+    """The variable that sets ``field``."""
+    return variable(field)
 
 
 def load_settings(**overrides: object) -> FocusSettings:

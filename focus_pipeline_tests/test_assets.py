@@ -201,7 +201,7 @@ def test_a_day_of_many_small_reports_is_checkpointed_in_batches(
     }
     assert 1 <= len(checkpoints) < len(files)
     assert all(
-        obs.metadata["files_copied"].value == len(obs.metadata["files"].value)
+        obs.metadata["files_landed"].value == len(obs.metadata["files"].value)
         for obs in checkpoints
     )
 

@@ -4,31 +4,37 @@ import datetime as dt
 
 import pytest
 
-from focus_pipeline.lib.naming import InvalidName, Naming
+from focus_pipeline.lib.naming import InvalidName, OciLayout, S3Layout
 
 DAY = dt.date(2024, 11, 28)
 
 
+def key_for(name: str, day: dt.date = DAY, oci: OciLayout | None = None, **s3: str) -> str:
+    return S3Layout(**s3).key((oci or OciLayout()).report_of_day(name, day))
+
+
 def test_issue_example_maps_to_date_prefixed_key() -> None:
-    naming = Naming(s3_prefix="byod/acct-1")
-    key = naming.key_for("FOCUS Reports/2024/11/28/0001000002103533-00001.csv.gz", DAY)
+    key = key_for("FOCUS Reports/2024/11/28/0001000002103533-00001.csv.gz", prefix="byod/acct-1")
     assert key == "byod/acct-1/2024-11-28_0001000002103533-00001.csv.gz"
 
 
 def test_empty_prefix_gives_bare_key_and_slashes_are_trimmed() -> None:
-    assert Naming().key_for("FOCUS Reports/2024/11/28/a.csv.gz", DAY) == "2024-11-28_a.csv.gz"
-    naming = Naming(s3_prefix="/byod/x/")
-    assert naming.key_for("FOCUS Reports/2024/11/28/a.csv.gz", DAY) == "byod/x/2024-11-28_a.csv.gz"
+    assert key_for("FOCUS Reports/2024/11/28/a.csv.gz") == "2024-11-28_a.csv.gz"
+    key = key_for("FOCUS Reports/2024/11/28/a.csv.gz", prefix="/byod/x/")
+    assert key == "byod/x/2024-11-28_a.csv.gz"
 
 
 def test_date_format_and_separator_are_configurable() -> None:
-    naming = Naming(s3_prefix="p", date_format="%Y%m%d", separator="-")
-    assert naming.key_for("FOCUS Reports/2024/11/28/f.csv.gz", DAY) == "p/20241128-f.csv.gz"
+    key = key_for(
+        "FOCUS Reports/2024/11/28/f.csv.gz", prefix="p", date_format="%Y%m%d", separator="-"
+    )
+    assert key == "p/20241128-f.csv.gz"
 
 
 def test_day_folder_has_space_and_trailing_slash() -> None:
-    assert Naming().day_folder(DAY) == "FOCUS Reports/2024/11/28/"
-    assert Naming(oci_prefix="custom").day_folder(DAY) == "custom/2024/11/28/"
+    assert OciLayout().day_folder(DAY) == "FOCUS Reports/2024/11/28/"
+    assert OciLayout("custom").day_folder(DAY) == "custom/2024/11/28/"
+    assert key_for("custom/2024/11/28/f.csv.gz", oci=OciLayout("custom")) == "2024-11-28_f.csv.gz"
 
 
 @pytest.mark.parametrize(
@@ -48,13 +54,13 @@ def test_day_folder_has_space_and_trailing_slash() -> None:
 )
 def test_unexpected_names_are_refused_with_a_reason(name: str, reason: str) -> None:
     with pytest.raises(InvalidName, match=reason):
-        Naming().key_for(name, DAY)
+        key_for(name)
 
 
 def test_overlong_key_is_refused() -> None:
     name = "FOCUS Reports/2024/11/28/" + "a" * 1020 + ".csv.gz"
     with pytest.raises(InvalidName, match="1024 bytes"):
-        Naming().key_for(name, DAY)
+        key_for(name)
 
 
 @pytest.mark.parametrize(
@@ -63,9 +69,9 @@ def test_overlong_key_is_refused() -> None:
         ({"separator": "a/b"}, "must not contain '/'"),
         ({"date_format": "%Y-%m"}, "identify the day"),
         ({"date_format": "%Y/%m/%d"}, "must not produce '/'"),
-        ({"s3_prefix": "a//b"}, "'//'"),
+        ({"prefix": "a//b"}, "'//'"),
     ],
 )
 def test_bad_naming_settings_are_rejected(kwargs: dict[str, str], message: str) -> None:
     with pytest.raises(ValueError, match=message):
-        Naming(**kwargs)
+        S3Layout(**kwargs)

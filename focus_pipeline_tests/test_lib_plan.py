@@ -2,11 +2,12 @@
 
 import datetime as dt
 
-from focus_pipeline.lib.naming import Naming
+from focus_pipeline.lib.naming import OciLayout, S3Layout
 from focus_pipeline.lib.plan import CopiedFile, OciObject, folder_digest, plan_day
 
 DAY = dt.date(2024, 11, 28)
-NAMING = Naming(s3_prefix="byod")
+OCI = OciLayout()
+S3 = S3Layout("byod")
 
 
 def obj(name: str, etag: str = "e1", size: int = 10) -> OciObject:
@@ -14,14 +15,14 @@ def obj(name: str, etag: str = "e1", size: int = 10) -> OciObject:
 
 
 def copied(o: OciObject) -> CopiedFile:
-    return CopiedFile(o.name, o.etag, o.size, "md5", NAMING.key_for(o.name, DAY))
+    return CopiedFile(o.name, o.etag, o.size, "md5", S3.key(OCI.parse(o.name)))
 
 
 def test_new_changed_unchanged_and_skipped() -> None:
     a, b, c = obj("a.csv.gz"), obj("b.csv.gz", etag="new"), obj("c.csv.gz")
     bad = OciObject("FOCUS Reports/2024/11/28/x/y.csv.gz", 1, "e")
     recorded = {a.name: copied(a), b.name: copied(obj("b.csv.gz", etag="old"))}
-    plan = plan_day(DAY, [c, b, a, bad], recorded, NAMING)
+    plan = plan_day(DAY, [c, b, a, bad], recorded, OCI, S3)
     assert [(p.source.name, p.reason) for p in plan.to_copy] == [
         (b.name, "changed"),
         (c.name, "new"),
@@ -33,13 +34,13 @@ def test_new_changed_unchanged_and_skipped() -> None:
 
 def test_force_recopies_unchanged_files() -> None:
     a = obj("a.csv.gz")
-    plan = plan_day(DAY, [a], {a.name: copied(a)}, NAMING, force=True)
+    plan = plan_day(DAY, [a], {a.name: copied(a)}, OCI, S3, force=True)
     assert [(p.source.name, p.reason) for p in plan.to_copy] == [(a.name, "forced")]
 
 
 def test_changed_destination_naming_counts_as_changed() -> None:
     a = obj("a.csv.gz")
-    plan = plan_day(DAY, [a], {a.name: copied(a)}, Naming(s3_prefix="other"))
+    plan = plan_day(DAY, [a], {a.name: copied(a)}, OCI, S3Layout("other"))
     assert [p.reason for p in plan.to_copy] == ["changed"]
 
 

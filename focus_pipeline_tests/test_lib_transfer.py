@@ -43,7 +43,7 @@ def put(emu: OciEmulator, name: str, data: bytes, **kwargs: object) -> None:
 
 def copy_listed(source, s3_client, bucket, options=OPTIONS, cancel=None):  # type: ignore[no-untyped-def]
     plans = [PlannedCopy(o, "k/" + o.name.rsplit("/", 1)[1], "new") for o in source.list(PREFIX)]
-    return copy_all(source, s3_client, bucket, plans, options, cancel=cancel)
+    return copy_all(source, s3_client, bucket, plans, options, cancel=cancel, s3_retry=source.retry)
 
 
 def test_copies_are_byte_exact_for_empty_small_multipart_and_gzip_encoded(

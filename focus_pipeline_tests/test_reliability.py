@@ -137,7 +137,12 @@ def test_s3_retries_have_one_layer_and_resend_the_same_part_bytes(
     source = oci_source_for(oci_emulator, oci_config_file, RetryPolicy(3, 0.01))
 
     results, failures = copy_all(
-        source, byod_client(proxy.endpoint), s3_bucket, plans(source), OPTIONS
+        source,
+        byod_client(proxy.endpoint),
+        s3_bucket,
+        plans(source),
+        OPTIONS,
+        s3_retry=source.retry,
     )
 
     assert failures == [] and len(results) == 2
@@ -161,7 +166,7 @@ def test_without_retries_one_s3_fault_fails_the_file_so_botocore_adds_none(
     client = byod_client(proxy.endpoint)
     assert client.meta.config.retries["total_max_attempts"] == 1
 
-    _, failures = copy_all(source, client, s3_bucket, plans(source), OPTIONS)
+    _, failures = copy_all(source, client, s3_bucket, plans(source), OPTIONS, s3_retry=source.retry)
 
     assert len(failures) == 1
     assert proxy.requests_by_op()["PutObject"] == 1
@@ -183,7 +188,12 @@ def test_lost_answers_to_create_and_abort_leave_no_upload_open(
 
     with caplog.at_level(logging.WARNING, logger="focus_pipeline"):
         results, failures = copy_all(
-            source, byod_client(proxy.endpoint), s3_bucket, plans(source), OPTIONS
+            source,
+            byod_client(proxy.endpoint),
+            s3_bucket,
+            plans(source),
+            OPTIONS,
+            s3_retry=source.retry,
         )
 
     assert failures == [] and results[0].md5 == b64md5(data)
@@ -206,7 +216,9 @@ def test_an_oci_read_timeout_is_retried(
     oci_emulator.faults.add(Fault(op="GetObject", latency_s=0.8, times=1))
     source = oci_source_for(oci_emulator, oci_config_file, RetryPolicy(2, 0.01))
 
-    _, failures = copy_all(source, s3_client, s3_bucket, plans(source), OPTIONS)
+    _, failures = copy_all(
+        source, s3_client, s3_bucket, plans(source), OPTIONS, s3_retry=source.retry
+    )
 
     assert failures == []
     assert s3_contents(s3_client, s3_bucket) == {"k/slow.csv.gz": b64md5(data)}
@@ -224,7 +236,7 @@ def test_retries_are_bounded_and_the_failure_says_what_to_do(
     listed = plans(source)
     oci_emulator.clear_requests()
 
-    _, failures = copy_all(source, s3_client, s3_bucket, listed, OPTIONS)
+    _, failures = copy_all(source, s3_client, s3_bucket, listed, OPTIONS, s3_retry=source.retry)
 
     assert len(failures) == 1
     gets = Counter(r.headers.get("range") for r in oci_emulator.requests if r.op == "GetObject")

@@ -9,7 +9,7 @@ from focus_pipeline.defs.assets import (
     day_retry_policy,
     oci_focus_reports_spec,
 )
-from focus_pipeline.defs.jobs import check_connectivity
+from focus_pipeline.defs.jobs import check_connectivity, focus_copy_job
 from focus_pipeline.defs.partitions import daily_partitions
 from focus_pipeline.defs.resources import build_resources
 from focus_pipeline.defs.sensors import build_sensor
@@ -24,9 +24,7 @@ def build_definitions(settings: FocusSettings) -> dg.Definitions:
     )
     return dg.Definitions(
         assets=[oci_focus_reports_spec(partitions), byod],
-        sensors=[
-            build_sensor(byod, partitions, settings.poll_interval_seconds, settings.lookback_days)
-        ],
+        sensors=[build_sensor(partitions, settings.poll_interval_seconds, settings.lookback_days)],
         resources=build_resources(settings),
-        jobs=[check_connectivity],
+        jobs=[focus_copy_job, check_connectivity],
     )

@@ -1,25 +1,23 @@
 """The two assets users see: OCI's day folders and their copies in the BYOD bucket."""
 
-import datetime as dt
 import time
-from typing import Any
 
 import dagster as dg
 from pydantic import Field
 
 from focus_pipeline.defs import checks, state
+from focus_pipeline.defs import metadata as meta
 from focus_pipeline.defs.partitions import partition_day
 from focus_pipeline.defs.resources import (
     ByodS3Resource,
     OciFocusReportsResource,
     TransferResource,
-    naming_for,
 )
-from focus_pipeline.lib.errors import describe_failure, describe_oci_error, describe_s3_error
-from focus_pipeline.lib.plan import CopiedFile, folder_digest, manifest_digest, plan_day
-from focus_pipeline.lib.retry import RetryPolicy
-from focus_pipeline.lib.sweep import SweepResult, list_prefix, sweep_stale_uploads
-from focus_pipeline.lib.transfer import CopyResult, copy_all
+from focus_pipeline.lib import errors
+from focus_pipeline.lib.oci_source import OciReportSource
+from focus_pipeline.lib.outcome import day_outcome, failure_text, landed_lines
+from focus_pipeline.lib.plan import DayPlan, plan_day
+from focus_pipeline.lib.transfer import CopyFailure, CopyResult, copy_all
 
 CODE_VERSION = "1"
 
@@ -36,45 +34,6 @@ def day_retry_policy(retries: int, delay_seconds: int) -> dg.RetryPolicy | None:
         backoff=dg.Backoff.EXPONENTIAL,
         jitter=dg.Jitter.PLUS_MINUS,
     )
-
-
-def sweep_stale_uploads_of_killed_runs(
-    log: Any, s3: ByodS3Resource, s3_client: Any, s3_prefix: str, retry: RetryPolicy
-) -> SweepResult | None:
-    """Abort multipart uploads that killed runs left under the prefix.
-
-    Housekeeping, so it never fails the day: a refused listing (a BYOD key without
-    s3:ListBucketMultipartUploads) or an unreachable S3 is a warning, and the copy goes on.
-    """
-    hours = int(s3.stale_upload_hours)
-    if hours <= 0:
-        return None
-    where = f"s3://{s3.bucket}/{list_prefix(s3_prefix)}"
-    try:
-        result = sweep_stale_uploads(
-            s3_client, s3.bucket, s3_prefix, dt.timedelta(hours=hours), retry=retry
-        )
-    except Exception as exc:
-        log.warning(
-            f"Could not sweep stale multipart uploads under {where}: "
-            f"{describe_s3_error(exc, s3.bucket)} The copy goes on."
-        )
-        return None
-    if result.denied:
-        log.warning(
-            f"Could not list multipart uploads under {where} (ListMultipartUploads answered "
-            f"{result.denied}), so uploads left open by killed runs are not aborted. Grant "
-            "s3:ListBucketMultipartUploads (docs/reliability.md), or ask the bucket owner for "
-            "an AbortIncompleteMultipartUpload lifecycle rule and set "
-            "FOCUS_STALE_UPLOAD_HOURS=0. The copy goes on."
-        )
-    elif result.aborted or result.failed:
-        log.warning(
-            f"Aborted {len(result.aborted)} multipart upload(s) under {where} idle for more "
-            f"than {hours} h (left by killed runs): {result.aborted[:10]}"
-            + (f"; could not abort {result.failed[:10]}" if result.failed else "")
-        )
-    return result
 
 
 class CopyConfig(dg.Config):
@@ -128,96 +87,70 @@ def build_byod_focus_reports(
         """
         day_key = context.partition_key
         day = partition_day(day_key)
-        naming = naming_for(oci, s3)
-        source = oci.source()
+        folder = oci.layout().day_folder(day)
         started = time.monotonic()
-        s3_client = s3.get_client()
+        source, s3_client = oci.source(), s3.get_client()
         # Before this run opens uploads of its own: the sweep only ever sees other runs' uploads.
-        swept = sweep_stale_uploads_of_killed_runs(
-            context.log, s3, s3_client, naming.s3_prefix, oci.retry_policy()
-        )
-        try:
-            listing = source.list(naming.day_folder(day))
-        except Exception as exc:
-            raise dg.Failure(
-                description=describe_oci_error(exc, oci.namespace, oci.bucket), allow_retries=True
-            ) from None
+        swept = s3.sweep_stale_uploads(s3_client, context.log)
+        listing = list_folder(source, folder, oci)
 
         recorded = state.copied_files(context.instance, [day_key])[day_key]
-        plan = plan_day(day, listing, recorded, naming, force=config.force)
-        for skipped in plan.skipped:
-            context.log.warning(f"Skipped {skipped.name!r}: {skipped.reason}")
-        context.log.info(
-            f"{naming.day_folder(day)}: {len(listing)} objects, {len(plan.to_copy)} to copy, "
-            f"{len(plan.unchanged)} unchanged, {len(plan.skipped)} skipped"
-        )
+        plan = plan_day(day, listing, recorded, oci.layout(), s3.layout(), force=config.force)
+        log_plan(context.log, folder, listing, plan)
 
         def checkpoint(landed: list[CopyResult]) -> None:
             context.log_event(state.files_copied_event(day_key, landed))
-            context.log.info(
-                "\n".join(
-                    f"Copied {r.source.name} -> s3://{s3.bucket}/{r.s3_key} "
-                    f"({r.source.size} bytes, {r.parts} parts, {r.seconds:.2f}s)"
-                    for r in landed
-                )
-            )
+            context.log.info(landed_lines(landed, s3.bucket))
 
         results, failures = copy_all(
-            source, s3_client, s3.bucket, plan.to_copy, transfer.options(), on_landed=checkpoint
-        )
-        seconds = time.monotonic() - started
-
+            source, s3_client, s3.bucket, plan.to_copy, transfer.options(),
+            on_landed=checkpoint, s3_retry=s3.retry_policy(),
+        )  # fmt: skip
         if failures:
-            lines = [
-                f"{f.plan.source.name}: "
-                f"{describe_failure(f.error, oci.namespace, oci.bucket, s3.bucket)}"
-                for f in failures[:10]
-            ]
-            raise dg.Failure(
-                description=(
-                    f"{len(failures)} of {len(plan.to_copy)} reports of {day_key} failed to copy "
-                    f"({len(results)} landed and will not be copied again):\n" + "\n".join(lines)
-                ),
-                metadata={"files_failed": len(failures), "files_copied": len(results)},
-                allow_retries=True,
-            )
+            raise copy_failure(day_key, plan, results, failures, oci, s3)
 
-        manifest: dict[str, CopiedFile] = {f.name: f for f in plan.unchanged}
-        manifest.update({r.source.name: r.copied_file() for r in results})
-        # A file replaced in OCI during the copy landed in its newer version: judge the day
-        # against that version, not the listing taken before it changed.
-        current = {o.name: o for o in listing}
-        current.update({r.source.name: r.source for r in results})
-        listing = sorted(current.values(), key=lambda o: o.name)
-        bytes_copied = sum(r.source.size for r in results)
-        metadata: dict[str, object] = {
-            "oci_folder": naming.day_folder(day),
-            "files_total": len(manifest),
-            "files_copied": len(results),
-            "files_unchanged": len(plan.unchanged),
-            "files_skipped": len(plan.skipped),
-            "bytes_copied": bytes_copied,
-            "bytes_total": sum(f.size for f in manifest.values()),
-            "seconds": round(seconds, 3),
-            "mb_per_s": round(bytes_copied / 1e6 / seconds, 2) if seconds > 0 else 0.0,
-            "oci_list_requests": source.list_calls,
-            "oci_get_requests": source.get_calls,
-            "stale_uploads_aborted": len(swept.aborted) if swept else 0,
-            "source_digest": folder_digest(listing),
-            "manifest": dg.MetadataValue.json(
-                [f.as_dict() for f in sorted(manifest.values(), key=lambda f: f.name)]
-            ),
-        }
-        if plan.skipped:
-            metadata["skipped_objects"] = dg.MetadataValue.json(
-                [{"name": s.name, "reason": s.reason} for s in plan.skipped]
-            )
-        if not listing:
-            metadata["note"] = "OCI holds no reports for this day (yet)."
+        outcome = day_outcome(plan, listing, results)
         return dg.MaterializeResult(
-            metadata=metadata,
-            data_version=dg.DataVersion(manifest_digest(manifest.values())),
-            check_results=checks.check_results(plan, listing, manifest),
+            metadata=meta.day_metadata(outcome, folder, time.monotonic() - started, source, swept),
+            data_version=dg.DataVersion(outcome.data_version),
+            check_results=checks.check_results(outcome),
         )
 
     return byod_focus_reports
+
+
+def list_folder(source: OciReportSource, folder: str, oci: OciFocusReportsResource) -> list:
+    """The day folder's objects; a failure names what to check and lets Dagster retry."""
+    try:
+        return source.list(folder)
+    except Exception as exc:
+        raise dg.Failure(description=oci.describe_error(exc), allow_retries=True) from None
+
+
+def log_plan(log: dg.DagsterLogManager, folder: str, listing: list, plan: DayPlan) -> None:
+    for skipped in plan.skipped:
+        log.warning(f"Skipped {skipped.name!r}: {skipped.reason}")
+    log.info(
+        f"{folder}: {len(listing)} objects, {len(plan.to_copy)} to copy, "
+        f"{len(plan.unchanged)} unchanged, {len(plan.skipped)} skipped"
+    )
+
+
+def copy_failure(
+    day: str,
+    plan: DayPlan,
+    results: list[CopyResult],
+    failures: list[CopyFailure],
+    oci: OciFocusReportsResource,
+    s3: ByodS3Resource,
+) -> dg.Failure:
+    """The day's failure: each failed file named with what to check; landed files are kept."""
+
+    def describe(exc: BaseException) -> str:
+        return errors.describe_failure(exc, oci.namespace, oci.bucket, s3.bucket)
+
+    return dg.Failure(
+        description=failure_text(day, failures, len(plan.to_copy), len(results), describe),
+        metadata={meta.FILES_FAILED: len(failures), meta.FILES_COPIED: len(results)},
+        allow_retries=True,
+    )

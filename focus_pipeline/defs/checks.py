@@ -9,7 +9,7 @@ from __future__ import annotations
 import dagster as dg
 
 from focus_pipeline.defs.state import BYOD_ASSET
-from focus_pipeline.lib.plan import CopiedFile, DayPlan, OciObject
+from focus_pipeline.lib.outcome import DayOutcome
 
 ALL_REPORTS_COPIED = "all_reports_copied"
 NO_UNEXPECTED_OBJECTS = "no_unexpected_objects"
@@ -29,28 +29,22 @@ CHECK_SPECS = [
 ]
 
 
-def check_results(
-    plan: DayPlan, listing: list[OciObject], manifest: dict[str, CopiedFile]
-) -> list[dg.AssetCheckResult]:
-    skipped_names = {s.name for s in plan.skipped}
-    missing = [
-        o.name
-        for o in listing
-        if o.name not in skipped_names
-        and (o.name not in manifest or manifest[o.name].etag != o.etag)
-    ]
+def check_results(outcome: DayOutcome) -> list[dg.AssetCheckResult]:
     return [
         dg.AssetCheckResult(
             check_name=ALL_REPORTS_COPIED,
             asset_key=BYOD_ASSET,
-            passed=not missing,
-            metadata={"missing": missing, "reports": len(listing) - len(skipped_names)},
+            passed=not outcome.missing,
+            metadata={
+                "missing": outcome.missing,
+                "reports": len(outcome.listing) - len(outcome.skipped),
+            },
         ),
         dg.AssetCheckResult(
             check_name=NO_UNEXPECTED_OBJECTS,
             asset_key=BYOD_ASSET,
-            passed=not plan.skipped,
+            passed=not outcome.skipped,
             severity=dg.AssetCheckSeverity.WARN,
-            metadata={"skipped": [{"name": s.name, "reason": s.reason} for s in plan.skipped]},
+            metadata={"skipped": [{"name": s.name, "reason": s.reason} for s in outcome.skipped]},
         ),
     ]

@@ -1,16 +1,28 @@
-"""Operational jobs: ``check_connectivity``, the old agent's ``test`` command inside Dagster.
+"""The jobs: ``focus_copy_job`` copies days; ``check_connectivity`` checks access.
 
-Launch it from the UI (Jobs > check_connectivity) after changing credentials or policies: it
-runs on the same machine, with the same resources and environment, as the copy runs do, which
-is where a missing variable or policy actually bites. ``focus-pipeline check`` runs the same
-checks from a terminal (see focus_pipeline/cli.py).
+``focus_copy_job`` is the one name every launch uses (the sensor, ``focus-pipeline sync``,
+``dg launch --job focus_copy_job``), so alerts and run filters have a stable job to match.
+
+``check_connectivity``: launch it from the UI (Jobs > check_connectivity) after changing
+credentials or policies: it runs on the same machine, with the same resources and environment,
+as the copy runs do, which is where a missing variable or policy actually bites.
+``focus-pipeline check`` runs the same checks from a terminal (see focus_pipeline/cli.py).
 """
 
 import dagster as dg
 from botocore.config import Config
 
 from focus_pipeline.defs.resources import ByodS3Resource, OciFocusReportsResource
+from focus_pipeline.defs.state import BYOD_ASSET
 from focus_pipeline.lib.connectivity import CheckResult, check_oci, check_s3
+
+COPY_JOB_NAME = "focus_copy_job"
+
+focus_copy_job = dg.define_asset_job(
+    name=COPY_JOB_NAME,
+    selection=dg.AssetSelection.assets(BYOD_ASSET),
+    description="Copies the FOCUS reports of one day (a partition) from OCI into the BYOD bucket.",
+)
 
 # A check answers in seconds or says why not: two attempts and short timeouts, unlike the copy
 # (whose client retries for minutes). An unreachable endpoint fails in about 20 s at worst.
@@ -22,8 +34,8 @@ CHECK_S3_CONFIG = Config(
 def run_checks(oci: OciFocusReportsResource, s3: ByodS3Resource) -> list[CheckResult]:
     """The OCI and S3 checks, both always run so one pass reports every problem."""
     return [
-        check_oci(oci.connection(), oci.namespace, oci.bucket, oci.prefix),
-        check_s3(lambda: s3.get_client(CHECK_S3_CONFIG), s3.bucket, s3.prefix),
+        check_oci(oci.connection(), oci.namespace, oci.bucket, oci.layout().prefix),
+        check_s3(lambda: s3.get_client(CHECK_S3_CONFIG), s3.bucket, s3.layout().prefix),
     ]
 
 
@@ -57,8 +69,8 @@ def check_oci_and_s3(
 @dg.job(
     name="check_connectivity",
     description=(
-        "Connectivity check (the old `test` command): OCI credentials and cross-tenancy policy, "
-        "and write access to the BYOD S3 prefix. Creates, reads and lists no object."
+        "Connectivity check: OCI credentials and cross-tenancy policy, and write access to "
+        "the BYOD S3 prefix. Creates, reads and lists no object."
     ),
     tags={"focus_pipeline/kind": "check"},
 )

@@ -1,58 +1,81 @@
 """Connections to OCI Object Storage and to the BYOD S3 bucket, plus transfer tuning.
 
-Values reach the resources as ``EnvVar`` references wherever the variable is set, so the UI and
-run config show variable names rather than values. AWS credentials are never settings here: they
+Each resource owns its side: its client, its retry policy and its layout (the OCI day folders,
+the S3 keys). Fields take their defaults and descriptions from the settings model, and values
+reach the resources as ``EnvVar`` references wherever the variable is set, so the UI and run
+config show variable names rather than values. AWS credentials are never settings here: they
 come from the standard AWS chain (environment, profile, instance role).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import os
-from typing import Any
+from typing import Any, ClassVar
 
 import boto3
 import dagster as dg
 from botocore.config import Config
 from dagster_aws.s3 import S3Resource
 from dagster_aws.utils import construct_boto_client_retry_config
-from pydantic import Field
+from pydantic import Field, SecretStr
 
-from focus_pipeline.lib.naming import Naming
+from focus_pipeline.lib import variables as var
+from focus_pipeline.lib.errors import describe_oci_error, describe_s3_error
+from focus_pipeline.lib.naming import OciLayout, S3Layout
 from focus_pipeline.lib.oci_source import ApiKey, OciConnection, OciReportSource
 from focus_pipeline.lib.retry import RetryPolicy
+from focus_pipeline.lib.sweep import SweepResult, list_prefix, sweep_stale_uploads
 from focus_pipeline.lib.transfer import MIB, TransferOptions
 from focus_pipeline.settings import FocusSettings, SettingsError, env_name
+
+
+def _setting(name: str) -> Any:
+    """A resource field with the default and description of the setting ``name``: both are
+    written once, in the settings model. No bounds here: values arrive as EnvVar references,
+    checked only at launch; FocusSettings validates the variables when the definitions load."""
+    field = FocusSettings.model_fields[name]
+    if field.is_required():
+        return Field(description=field.description)
+    return Field(default=field.get_default(), description=field.description)
 
 
 class OciFocusReportsResource(dg.ConfigurableResource):
     """The OCI bucket where Oracle writes your tenancy's FOCUS reports."""
 
-    namespace: str = Field(default="bling", description="Object Storage namespace (Oracle's).")
-    bucket: str = Field(description="Bucket holding the reports: your tenancy OCID.")
-    prefix: str = Field(default="FOCUS Reports/", description="Where the day folders start.")
-    region: str | None = Field(default=None, description="Home region; default from the config.")
-    auth: str = Field(
-        default="config_file",
-        description="config_file, api_key, instance_principal, resource_principal or "
-        "security_token.",
-    )
-    config_file: str = Field(default="~/.oci/config", description="OCI config file path.")
-    profile: str = Field(default="DEFAULT", description="Profile in the OCI config file.")
-    user: str | None = Field(default=None, description="User OCID of the API key (api_key).")
-    fingerprint: str | None = Field(default=None, description="API key fingerprint (api_key).")
-    private_key: str | None = Field(
-        default=None,
-        description="API private key PEM (api_key); only ever EnvVar('FOCUS_OCI_PRIVATE_KEY').",
-    )
-    private_key_passphrase: str | None = Field(
-        default=None,
-        description="Its pass phrase; only ever EnvVar('FOCUS_OCI_PRIVATE_KEY_PASSPHRASE').",
-    )
-    endpoint: str | None = Field(default=None, description="Endpoint override (emulator, PE).")
-    # No pydantic bounds here: values arrive as EnvVar references, checked only at launch;
-    # FocusSettings validates the variables at load and retry_policy() re-checks overrides.
-    max_retries: int = Field(default=5, description="Retries of one request or ranged read.")
-    retry_backoff_seconds: float = Field(default=1.0, description="First retry delay, doubled.")
+    # Resource field -> the setting it takes its value from.
+    SETTINGS: ClassVar[dict[str, str]] = {
+        "namespace": "oci_namespace",
+        "bucket": "oci_bucket",
+        "prefix": "oci_prefix",
+        "region": "oci_region",
+        "auth": "oci_auth",
+        "config_file": "oci_config_file",
+        "profile": "oci_profile",
+        "user": "oci_user",
+        "fingerprint": "oci_fingerprint",
+        "private_key": "oci_private_key",
+        "private_key_passphrase": "oci_private_key_passphrase",
+        "endpoint": "oci_endpoint",
+        "max_retries": "max_retries",
+        "retry_backoff_seconds": "retry_backoff_seconds",
+    }
+
+    namespace: str = _setting("oci_namespace")
+    bucket: str = _setting("oci_bucket")
+    prefix: str = _setting("oci_prefix")
+    region: str | None = _setting("oci_region")
+    auth: str = _setting("oci_auth")
+    config_file: str = _setting("oci_config_file")
+    profile: str = _setting("oci_profile")
+    user: str | None = _setting("oci_user")
+    fingerprint: str | None = _setting("oci_fingerprint")
+    # Secrets: only ever EnvVar references (see build_resources).
+    private_key: str | None = _setting("oci_private_key")
+    private_key_passphrase: str | None = _setting("oci_private_key_passphrase")
+    endpoint: str | None = _setting("oci_endpoint")
+    max_retries: int = _setting("max_retries")
+    retry_backoff_seconds: float = _setting("retry_backoff_seconds")
 
     def connection(self) -> OciConnection:
         api_key = None
@@ -66,7 +89,7 @@ class OciFocusReportsResource(dg.ConfigurableResource):
                 passphrase=self.private_key_passphrase or None,
             )
         return OciConnection(
-            auth=self.auth,
+            auth=self.auth,  # type: ignore[arg-type]
             config_file=self.config_file,
             profile=self.profile,
             region=self.region or None,
@@ -75,13 +98,21 @@ class OciFocusReportsResource(dg.ConfigurableResource):
         )
 
     def retry_policy(self) -> RetryPolicy:
+        """OCI requests and the bodies that follow them retry under this policy."""
         return RetryPolicy(int(self.max_retries), float(self.retry_backoff_seconds))
+
+    def layout(self) -> OciLayout:
+        """Where the day folders are: the OCI side owns this layout."""
+        return OciLayout(self.prefix)
 
     def source(self) -> OciReportSource:
         """A thread-safe reader; build one per run or tick and share it."""
         return OciReportSource(
             self.connection().build_client, self.namespace, self.bucket, self.retry_policy()
         )
+
+    def describe_error(self, exc: BaseException) -> str:
+        return describe_oci_error(exc, self.namespace, self.bucket)
 
 
 class ByodS3Resource(S3Resource):
@@ -91,29 +122,93 @@ class ByodS3Resource(S3Resource):
     and a connection pool sized for parallel part uploads: botocore's default of 10 connections
     would be exhausted by a few files copying parts in parallel.
 
-    Retries have one layer: the copy wraps every S3 call in ``FOCUS_MAX_RETRIES`` /
-    ``FOCUS_RETRY_BACKOFF_SECONDS`` (full jitter, cancellable), so botocore's own retries are
-    off. Both layers together would multiply attempts (6 x 6 = 36 per part with dagster-aws's
-    default) and botocore's sleeps cannot be cut short when a run is terminated. botocore's
+    Retries have one layer: the copy wraps every S3 call in :meth:`retry_policy` (full jitter,
+    cancellable), so botocore's own retries are off. Both layers together would multiply
+    attempts (6 x 6 = 36 per part with dagster-aws's default) and botocore's sleeps cannot be
+    cut short when a run is terminated. botocore's
     ``max_attempts`` counts retries after the first attempt, whatever dagster-aws's field
     description says: 0 means one attempt.
     """
 
+    SETTINGS: ClassVar[dict[str, str]] = {
+        "bucket": "s3_bucket",
+        "prefix": "s3_prefix",
+        "region_name": "s3_region",
+        "endpoint_url": "s3_endpoint_url",
+        "date_format": "date_format",
+        "name_separator": "name_separator",
+        "stale_upload_hours": "stale_upload_hours",
+        "max_retries": "max_retries",
+        "retry_backoff_seconds": "retry_backoff_seconds",
+    }
+
     max_attempts: int = Field(
         default=0,
         description="botocore retries per S3 call after the first attempt; 0 leaves retries "
-        "to FOCUS_MAX_RETRIES (a larger value multiplies the two layers).",
+        f"to {var.MAX_RETRIES} (a larger value multiplies the two layers).",
     )
-    bucket: str = Field(description="Destination bucket.")
-    prefix: str = Field(default="", description="BYOD account path inside the bucket.")
-    date_format: str = Field(default="%Y-%m-%d", description="strftime format of the key's day.")
-    name_separator: str = Field(default="_", description="Between the day and the file name.")
+    bucket: str = _setting("s3_bucket")
+    prefix: str = _setting("s3_prefix")
+    region_name: str | None = _setting("s3_region")
+    endpoint_url: str | None = _setting("s3_endpoint_url")
+    date_format: str = _setting("date_format")
+    name_separator: str = _setting("name_separator")
+    stale_upload_hours: int = _setting("stale_upload_hours")
+    max_retries: int = _setting("max_retries")
+    retry_backoff_seconds: float = _setting("retry_backoff_seconds")
+    # Parallel part uploads of several files: botocore's default of 10 would queue them.
     max_pool_connections: int = Field(default=64, description="HTTP connections to S3 per run.")
-    stale_upload_hours: int = Field(
-        default=24,
-        description="Each run aborts multipart uploads under the prefix idle this long, left "
-        "by killed runs (0: never; needs s3:ListBucketMultipartUploads).",
-    )
+
+    def retry_policy(self) -> RetryPolicy:
+        """Every S3 call of a run retries under this policy."""
+        return RetryPolicy(int(self.max_retries), float(self.retry_backoff_seconds))
+
+    def layout(self) -> S3Layout:
+        """How keys are formed: the S3 side owns this layout."""
+        return S3Layout(self.prefix, self.date_format, self.name_separator)
+
+    def describe_error(self, exc: BaseException) -> str:
+        return describe_s3_error(exc, self.bucket)
+
+    def sweep_stale_uploads(self, client: Any, log: Any) -> SweepResult | None:
+        """Abort multipart uploads that killed runs left under the prefix.
+
+        Housekeeping, so it never fails the day: a refused listing (a BYOD key without
+        s3:ListBucketMultipartUploads) or an unreachable S3 is a warning, and the copy goes on.
+        """
+        hours = int(self.stale_upload_hours)
+        if hours <= 0:
+            return None
+        where = f"s3://{self.bucket}/{list_prefix(self.prefix)}"
+        try:
+            result = sweep_stale_uploads(
+                client,
+                self.bucket,
+                self.prefix,
+                dt.timedelta(hours=hours),
+                retry=self.retry_policy(),
+            )
+        except Exception as exc:
+            log.warning(
+                f"Could not sweep stale multipart uploads under {where}: "
+                f"{self.describe_error(exc)} The copy goes on."
+            )
+            return None
+        if result.denied:
+            log.warning(
+                f"Could not list multipart uploads under {where} (ListMultipartUploads "
+                f"answered {result.denied}), so uploads left open by killed runs are not "
+                "aborted. Grant s3:ListBucketMultipartUploads (docs/reliability.md), or ask the "
+                "bucket owner for an AbortIncompleteMultipartUpload lifecycle rule and set "
+                f"{var.STALE_UPLOAD_HOURS}=0. The copy goes on."
+            )
+        elif result.aborted or result.failed:
+            log.warning(
+                f"Aborted {len(result.aborted)} multipart upload(s) under {where} idle for more "
+                f"than {hours} h (left by killed runs): {result.aborted[:10]}"
+                + (f"; could not abort {result.failed[:10]}" if result.failed else "")
+            )
+        return result
 
     def get_client(self, config: Config | None = None) -> Any:
         """A client with this resource's credentials and endpoint; ``config`` overrides the
@@ -149,10 +244,15 @@ class ByodS3Resource(S3Resource):
 class TransferResource(dg.ConfigurableResource):
     """How hard a run pushes: files at once, parts per file and part size."""
 
-    max_concurrent_transfers: int = Field(default=4, description="Files copied at once.")
-    # The same defaults as FocusSettings (settings.py says why).
-    streams_per_file: int = Field(default=8, description="Parts of one file in flight at once.")
-    part_size_mb: int = Field(default=5, description="Part size in MiB (raised for huge files).")
+    SETTINGS: ClassVar[dict[str, str]] = {
+        "max_concurrent_transfers": "max_concurrent_transfers",
+        "streams_per_file": "streams_per_file",
+        "part_size_mb": "part_size_mb",
+    }
+
+    max_concurrent_transfers: int = _setting("max_concurrent_transfers")
+    streams_per_file: int = _setting("streams_per_file")
+    part_size_mb: int = _setting("part_size_mb")
 
     def options(self) -> TransferOptions:
         return TransferOptions(
@@ -162,17 +262,9 @@ class TransferResource(dg.ConfigurableResource):
         )
 
 
-def naming_for(oci: OciFocusReportsResource, s3: ByodS3Resource) -> Naming:
-    return Naming(
-        oci_prefix=oci.prefix,
-        s3_prefix=s3.prefix,
-        date_format=s3.date_format,
-        separator=s3.name_separator,
-    )
-
-
-def _env(settings: FocusSettings, field: str) -> Any:
-    """``EnvVar`` when the variable is set as validated, else the validated value.
+def _value(settings: FocusSettings, field: str) -> Any:
+    """How a setting reaches a resource: secrets only as ``EnvVar``; others as ``EnvVar`` when
+    the variable is set as validated, else the validated value.
 
     The UI and run config then show the variable's name instead of its value. Where validation
     normalised the value (a trailing slash added or stripped), the normalised value is passed,
@@ -180,6 +272,16 @@ def _env(settings: FocusSettings, field: str) -> Any:
     """
     value = getattr(settings, field)
     name = env_name(field)
+    if isinstance(value, SecretStr):
+        if name not in os.environ:
+            raise SettingsError(
+                f"{name} is set in .env but not in the environment: Dagster passes secrets as "
+                "environment variables. Export it (dagster dev and focus-pipeline load .env "
+                "themselves), or set it in your secret store."
+            )
+        # Its value never enters the definitions, run config or the UI; Dagster resolves it
+        # in the process that uses it.
+        return dg.EnvVar(name)
     raw = os.environ.get(name)
     if not raw or isinstance(value, bool) or raw != str(value):
         return value
@@ -190,54 +292,16 @@ def _env(settings: FocusSettings, field: str) -> Any:
     return value
 
 
-def _secret(settings: FocusSettings, field: str) -> dg.EnvVar | None:
-    """A secret setting, only ever as an ``EnvVar``: its value never enters the definitions,
-    run config or the UI, and Dagster resolves it in the process that uses it."""
-    if getattr(settings, field) is None:
-        return None
-    name = env_name(field)
-    if name not in os.environ:
-        raise SettingsError(
-            f"{name} is set in .env but not in the environment: Dagster passes secrets as "
-            "environment variables. Export it (dagster dev and focus-pipeline load .env "
-            "themselves), or set it in your secret store."
-        )
-    return dg.EnvVar(name)
+RESOURCES: dict[str, type[dg.ConfigurableResource]] = {
+    "oci": OciFocusReportsResource,
+    "s3": ByodS3Resource,
+    "transfer": TransferResource,
+}
 
 
 def build_resources(settings: FocusSettings) -> dict[str, Any]:
-    def env(field: str) -> Any:
-        return _env(settings, field)
-
+    """Each resource with the settings it declares in ``SETTINGS``."""
     return {
-        "oci": OciFocusReportsResource(
-            namespace=env("oci_namespace"),
-            bucket=env("oci_bucket"),
-            prefix=env("oci_prefix"),
-            region=env("oci_region"),
-            auth=env("oci_auth"),
-            config_file=env("oci_config_file"),
-            profile=env("oci_profile"),
-            user=env("oci_user"),
-            fingerprint=env("oci_fingerprint"),
-            private_key=_secret(settings, "oci_private_key"),
-            private_key_passphrase=_secret(settings, "oci_private_key_passphrase"),
-            endpoint=env("oci_endpoint"),
-            max_retries=env("max_retries"),
-            retry_backoff_seconds=settings.retry_backoff_seconds,
-        ),
-        "s3": ByodS3Resource(
-            bucket=env("s3_bucket"),
-            prefix=env("s3_prefix"),
-            region_name=env("s3_region"),
-            endpoint_url=env("s3_endpoint_url"),
-            date_format=env("date_format"),
-            name_separator=env("name_separator"),
-            stale_upload_hours=env("stale_upload_hours"),
-        ),
-        "transfer": TransferResource(
-            max_concurrent_transfers=env("max_concurrent_transfers"),
-            streams_per_file=env("streams_per_file"),
-            part_size_mb=env("part_size_mb"),
-        ),
+        key: cls(**{f: _value(settings, s) for f, s in cls.SETTINGS.items()})  # type: ignore[attr-defined]
+        for key, cls in RESOURCES.items()
     }

@@ -7,18 +7,16 @@ number of objects.
 """
 
 import datetime as dt
-from concurrent.futures import ThreadPoolExecutor
 
 import dagster as dg
 
 from focus_pipeline.defs import state
-from focus_pipeline.defs.resources import ByodS3Resource, OciFocusReportsResource, naming_for
-from focus_pipeline.lib.errors import OciAccessError, describe_oci_error
+from focus_pipeline.defs.jobs import focus_copy_job
+from focus_pipeline.defs.resources import ByodS3Resource, OciFocusReportsResource
+from focus_pipeline.lib.errors import OciAccessError
 from focus_pipeline.lib.plan import folder_digest, plan_day
 
 SENSOR_NAME = "oci_focus_reports_sensor"
-# Concurrent list calls per tick; OCI's per-tenancy request limits are far above this.
-LIST_THREADS = 8
 
 
 def lookback_days(today: dt.date, lookback: int, first_day: dt.date) -> list[dt.date]:
@@ -28,7 +26,6 @@ def lookback_days(today: dt.date, lookback: int, first_day: dt.date) -> list[dt.
 
 
 def build_sensor(
-    byod_asset: dg.AssetsDefinition,
     partitions_def: dg.TimeWindowPartitionsDefinition,
     interval_seconds: int,
     lookback: int,
@@ -39,7 +36,7 @@ def build_sensor(
         name=SENSOR_NAME,
         minimum_interval_seconds=interval_seconds,
         default_status=dg.DefaultSensorStatus.RUNNING,
-        target=[byod_asset],
+        target=focus_copy_job,
         description=(
             f"Every {interval_seconds}s, re-lists the last {lookback} OCI day folders and "
             "requests a run for each day with new or changed reports. Late files and "
@@ -51,18 +48,15 @@ def build_sensor(
         oci: OciFocusReportsResource,
         s3: ByodS3Resource,
     ) -> dg.SensorResult:
-        naming = naming_for(oci, s3)
+        oci_layout, s3_layout = oci.layout(), s3.layout()
         days = lookback_days(state.today_utc(), lookback, first_day)
         keys = [d.isoformat() for d in days]
         source = oci.source()
         try:
-            # Day folders are listed concurrently: at 100-200 ms per call to a remote region, a
-            # long window listed one by one would eat into the 60 s sensor timeout.
-            with ThreadPoolExecutor(min(LIST_THREADS, len(days) or 1)) as pool:
-                folders = pool.map(lambda d: source.list(naming.day_folder(d)), days)
-                listings = dict(zip(keys, folders, strict=True))
+            folders = source.list_folders([oci_layout.day_folder(d) for d in days])
         except Exception as exc:
-            raise OciAccessError(describe_oci_error(exc, oci.namespace, oci.bucket)) from None
+            raise OciAccessError(oci.describe_error(exc)) from None
+        listings = {d.isoformat(): folders[oci_layout.day_folder(d)] for d in days}
 
         copied = state.copied_files(context.instance, keys)
         observed = state.observed_folder_digests(context.instance, keys)
@@ -76,7 +70,7 @@ def build_sensor(
             digest = folder_digest(listing)
             if listing and observed.get(key) != digest:
                 events.append(state.oci_folder_observation(key, listing))
-            plan = plan_day(day, listing, copied[key], naming)
+            plan = plan_day(day, listing, copied[key], oci_layout, s3_layout)
             if not plan.needs_copy:
                 continue
             if key in active:

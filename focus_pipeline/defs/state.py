@@ -16,22 +16,35 @@ so their number does not grow with the number of objects.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 from collections.abc import Iterable, Iterator, Sequence
 
 import dagster as dg
-from dagster._core.definitions.data_version import DATA_VERSION_TAG
 
+from focus_pipeline.defs.metadata import values
 from focus_pipeline.lib.plan import CopiedFile, OciObject, folder_digest
 from focus_pipeline.lib.transfer import CopyResult
 
 OCI_ASSET = dg.AssetKey("oci_focus_reports")
 BYOD_ASSET = dg.AssetKey("byod_focus_reports")
 
-FILES_COPIED = "files_copied"
+# Dagster's own tags: the partition of a run, and the data version of an observation (the tag
+# its observable source assets write; `AssetObservation.data_version` reads it back).
 PARTITION_TAG = "dagster/partition"
-_EVENT_KEY = "focus_event"
+DATA_VERSION_TAG = "dagster/data_version"
+
+# A checkpoint is an observation with EVENT_KEY = FILES_COPIED listing its files as records
+# (``CopiedFile.to_record``). Its counts are named apart from the materialization's metrics
+# (``files_copied``, ``bytes_copied``) so that Insights does not count a file twice.
+EVENT_KEY = "focus_event"
+FILES_COPIED = "files_copied"
+FILES = "files"
+FILES_LANDED = "files_landed"
+BYTES_LANDED = "bytes_landed"
+# An OCI folder observation.
+FOLDER_FILES = "files"
+FOLDER_BYTES = "bytes"
+FOLDER_DIGEST = "folder_digest"
 # Dagster caps one fetch at 10,000 records.
 _PAGE = 10_000
 
@@ -46,43 +59,26 @@ ACTIVE_RUN_STATUSES = [
 
 def files_copied_event(day: str, results: Sequence[CopyResult]) -> dg.AssetObservation:
     """The checkpoint for files of ``day`` that landed together."""
-    files = []
-    for result in results:
-        f = result.copied_file()
-        files.append(
-            {
-                "object_name": f.name,
-                "etag": f.etag,
-                "bytes": f.size,
-                "md5": f.md5,
-                "s3_key": f.s3_key,
-                "seconds": round(result.seconds, 3),
-            }
-        )
     return dg.AssetObservation(
         asset_key=BYOD_ASSET,
         partition=day,
         metadata={
-            _EVENT_KEY: FILES_COPIED,
-            "files_copied": len(files),
-            "bytes": sum(f["bytes"] for f in files),  # type: ignore[misc]
-            "files": dg.MetadataValue.json(files),
+            EVENT_KEY: FILES_COPIED,
+            FILES_LANDED: len(results),
+            BYTES_LANDED: sum(r.source.size for r in results),
+            FILES: dg.MetadataValue.json(
+                [r.copied_file().to_record(seconds=r.seconds) for r in results]
+            ),
         },
     )
 
 
-def _copied(meta: dict[str, object]) -> Iterator[CopiedFile]:
+def _copied(meta: dict[str, object], copied_at: float | None = None) -> Iterator[CopiedFile]:
     """The files one checkpoint records; nothing for any other observation."""
-    if meta.get(_EVENT_KEY) != FILES_COPIED:
+    if meta.get(EVENT_KEY) != FILES_COPIED:
         return
-    for f in meta.get("files") or []:  # type: ignore[attr-defined]
-        yield CopiedFile(
-            name=str(f["object_name"]),
-            etag=str(f["etag"]),
-            size=int(f["bytes"]),
-            md5=str(f["md5"]),
-            s3_key=str(f["s3_key"]),
-        )
+    for record in meta.get(FILES) or []:  # type: ignore[attr-defined]
+        yield CopiedFile.from_record(record, copied_at=copied_at)
 
 
 def _records(
@@ -102,9 +98,7 @@ def _records(
 
 
 def _meta(obs: dg.AssetObservation | None) -> dict[str, object]:
-    if obs is None:
-        return {}
-    return {k: getattr(v, "value", v) for k, v in obs.metadata.items()}
+    return values(obs.metadata) if obs is not None else {}
 
 
 def copied_files(
@@ -119,9 +113,8 @@ def copied_files(
         copied = state.get(record.partition_key or "")
         if copied is None:
             continue
-        for f in _copied(_meta(record.asset_observation)):
-            if f.name not in copied:
-                copied[f.name] = dataclasses.replace(f, copied_at=record.timestamp)
+        for f in _copied(_meta(record.asset_observation), copied_at=record.timestamp):
+            copied.setdefault(f.name, f)
     return state
 
 
@@ -135,9 +128,9 @@ def oci_folder_observation(day: str, listing: Sequence[OciObject]) -> dg.AssetOb
         # marks the copied day stale in the UI.
         tags={DATA_VERSION_TAG: digest},
         metadata={
-            "files": len(listing),
-            "bytes": sum(o.size for o in listing),
-            "folder_digest": digest,
+            FOLDER_FILES: len(listing),
+            FOLDER_BYTES: sum(o.size for o in listing),
+            FOLDER_DIGEST: digest,
         },
     )
 
@@ -148,7 +141,7 @@ def observed_folder_digests(instance: dg.DagsterInstance, days: Sequence[str]) -
     for record in _records(instance, OCI_ASSET, days):
         day = record.partition_key
         if day is not None and day not in digests:
-            digest = _meta(record.asset_observation).get("folder_digest")
+            digest = _meta(record.asset_observation).get(FOLDER_DIGEST)
             if digest:
                 digests[day] = str(digest)
         if len(digests) == len(days):

@@ -1,8 +1,7 @@
 """Connectivity checks: can this machine, with these settings, do its job at all?
 
-The old agent's ``test`` command, rebuilt as pure functions so the terminal command
-(``focus-pipeline check``) and the Dagster job (``check_connectivity``) run the very same
-checks and print the very same lines.
+Pure functions, so the terminal command (``focus-pipeline check``) and the Dagster job
+(``check_connectivity``) run the very same checks and print the very same lines.
 
 Each check touches as little as it can and leaves nothing behind:
 
@@ -25,13 +24,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from focus_pipeline.lib import variables as var
 from focus_pipeline.lib.errors import (
     describe_oci_auth_error,
     describe_oci_error,
     describe_s3_check_error,
 )
 from focus_pipeline.lib.oci_source import OciConnection
-from focus_pipeline.settings import FocusSettings, SettingsError, load_settings
 
 # A short page is enough to prove the policy and costs one request whatever the bucket holds.
 OCI_LIST_LIMIT = 5
@@ -53,23 +52,6 @@ class CheckResult:
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
-
-
-def check_settings(
-    load: Callable[[], FocusSettings] = load_settings,
-) -> tuple[FocusSettings | None, list[CheckResult]]:
-    """Validate every FOCUS_* variable; one failed result per bad variable.
-
-    :class:`SettingsError` already names each variable and what it expects, one per line,
-    never the value.
-    """
-    try:
-        settings = load()
-    except SettingsError as exc:
-        lines = [ln.strip() for ln in str(exc).splitlines()[1:] if ln.strip()]
-        return None, [CheckResult("settings", False, ln) for ln in lines or [str(exc)]]
-    fields = len(type(settings).model_fields)
-    return settings, [CheckResult("settings", True, f"{fields} FOCUS_* settings are valid")]
 
 
 def check_oci(
@@ -102,7 +84,7 @@ def check_oci(
             True,
             f"authenticated ({connection.auth}) and listed {where}: no reports yet; Oracle "
             "writes the first ones within a day of enabling cost reports. If this tenancy has "
-            "had reports for a while, check FOCUS_OCI_PREFIX.",
+            f"had reports for a while, check {var.OCI_PREFIX}.",
         )
     more = " or more" if resp.data.next_start_with else ""
     return CheckResult(

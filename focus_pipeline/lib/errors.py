@@ -14,6 +14,8 @@ import urllib3.exceptions
 from botocore.exceptions import BotoCoreError, ClientError
 from oci._vendor import requests as oci_requests
 
+from focus_pipeline.lib import variables as var
+
 # OCI statuses that a later attempt can cure (the same set as the SDK's default strategy).
 _RETRYABLE_OCI_STATUS = {409, 429, 500, 502, 503, 504}
 
@@ -71,7 +73,7 @@ def describe_oci_error(exc: BaseException, namespace: str, bucket: str) -> str:
         rid = f" [opc-request-id {exc.request_id}]" if exc.request_id else ""
         if exc.status == 404 and exc.code in ("BucketNotFound", "NamespaceNotFound"):
             return (
-                f"{where} answered {said}{rid}: check FOCUS_OCI_BUCKET is your tenancy OCID and "
+                f"{where} answered {said}{rid}: check {var.OCI_BUCKET} is your tenancy OCID and "
                 "that your root compartment has the cross-tenancy policy "
                 "'define tenancy usage-report as ocid1.tenancy.oc1..aaaaaaaaned4fkpkisbwjlr56u7cj63"
                 "lf3wffbilvqknstgtvzub7vhqkggq' and 'endorse group <group> to read objects in "
@@ -80,9 +82,9 @@ def describe_oci_error(exc: BaseException, namespace: str, bucket: str) -> str:
         if exc.status == 401:
             return (
                 f"{where} answered {said}{rid}: the request was not authenticated; check "
-                "FOCUS_OCI_AUTH and the key, fingerprint and user in FOCUS_OCI_CONFIG_FILE "
-                "(profile FOCUS_OCI_PROFILE) or, with api_key, FOCUS_OCI_USER, "
-                "FOCUS_OCI_FINGERPRINT and FOCUS_OCI_PRIVATE_KEY, and that the machine clock "
+                f"{var.OCI_AUTH} and the key, fingerprint and user in {var.OCI_CONFIG_FILE} "
+                f"(profile {var.OCI_PROFILE}) or, with api_key, {var.OCI_USER}, "
+                f"{var.OCI_FINGERPRINT} and {var.OCI_PRIVATE_KEY}, and that the machine clock "
                 "is right."
             )
         if exc.status == 403:
@@ -93,7 +95,7 @@ def describe_oci_error(exc: BaseException, namespace: str, bucket: str) -> str:
         if exc.status == 429:
             return (
                 f"{where} answered {said}{rid}: requests are being throttled; lower "
-                "FOCUS_MAX_CONCURRENT_TRANSFERS or FOCUS_STREAMS_PER_FILE; the next attempt "
+                f"{var.MAX_CONCURRENT_TRANSFERS} or {var.STREAMS_PER_FILE}; the next attempt "
                 "will try again."
             )
         if exc.status >= 500:
@@ -104,17 +106,17 @@ def describe_oci_error(exc: BaseException, namespace: str, bucket: str) -> str:
         return f"{where} answered {said}{rid}: {exc.message}"
     if isinstance(exc, oci.exceptions.InvalidConfig):
         return (
-            f"The OCI configuration is invalid ({exc}): check FOCUS_OCI_CONFIG_FILE and "
-            "FOCUS_OCI_PROFILE."
+            f"The OCI configuration is invalid ({exc}): check {var.OCI_CONFIG_FILE} and "
+            f"{var.OCI_PROFILE}."
         )
     if isinstance(exc, oci.exceptions.ConfigFileNotFound):
         return (
-            "The OCI config file was not found: set FOCUS_OCI_CONFIG_FILE, or choose another "
-            "FOCUS_OCI_AUTH mode."
+            f"The OCI config file was not found: set {var.OCI_CONFIG_FILE}, or choose another "
+            f"{var.OCI_AUTH} mode."
         )
     return (
-        f"{where} could not be reached ({type(exc).__name__}): check FOCUS_OCI_ENDPOINT / "
-        "FOCUS_OCI_REGION and the network path; the next attempt will try again."
+        f"{where} could not be reached ({type(exc).__name__}): check {var.OCI_ENDPOINT} / "
+        f"{var.OCI_REGION} and the network path; the next attempt will try again."
     )
 
 
@@ -126,9 +128,9 @@ def describe_s3_error(exc: BaseException, bucket: str) -> str:
         status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", "?")
         op = getattr(exc, "operation_name", "request")
         hint = {
-            "NoSuchBucket": "check FOCUS_S3_BUCKET and FOCUS_S3_REGION",
+            "NoSuchBucket": f"check {var.S3_BUCKET} and {var.S3_REGION}",
             "AccessDenied": "check the access key's IAM policy allows s3:PutObject and the "
-            "multipart actions on FOCUS_S3_PREFIX (docs/OCI_SETUP.md lists the minimal policy)",
+            f"multipart actions on {var.S3_PREFIX} (docs/OCI_SETUP.md lists the minimal policy)",
             "InvalidAccessKeyId": "check the AWS access key in use",
             "SignatureDoesNotMatch": "check the AWS secret key in use",
         }.get(code, "the next attempt will try again")
@@ -136,7 +138,7 @@ def describe_s3_error(exc: BaseException, bucket: str) -> str:
     if isinstance(exc, BotoCoreError):
         return (
             f"S3 bucket {bucket!r} could not be reached ({type(exc).__name__}): check "
-            "FOCUS_S3_ENDPOINT_URL, FOCUS_S3_REGION and AWS credentials."
+            f"{var.S3_ENDPOINT_URL}, {var.S3_REGION} and AWS credentials."
         )
     return f"S3 bucket {bucket!r}: {type(exc).__name__}"
 
@@ -156,7 +158,7 @@ def describe_failure(exc: BaseException, namespace: str, bucket: str, s3_bucket:
 # Those checks meet failures the copy never sees (no credentials at all, a wrong profile, a
 # wrong region) and must not say "the next attempt will try again": nothing retries a check.
 
-_OCI_PROFILE = "profile FOCUS_OCI_PROFILE in FOCUS_OCI_CONFIG_FILE"
+_OCI_PROFILE = f"profile {var.OCI_PROFILE} in {var.OCI_CONFIG_FILE}"
 
 
 def describe_oci_auth_error(exc: BaseException, auth: str, namespace: str, bucket: str) -> str:
@@ -166,14 +168,14 @@ def describe_oci_auth_error(exc: BaseException, auth: str, namespace: str, bucke
         # api_key_pem's messages name the problem, never the key; the SDK's by class only.
         detail = str(exc) if type(exc) is ValueError else exc.__class__.__name__
         return (
-            f"FOCUS_OCI_AUTH=api_key: the key given by value cannot be used ({detail}): check "
-            "FOCUS_OCI_USER, FOCUS_OCI_FINGERPRINT, FOCUS_OCI_REGION, FOCUS_OCI_PRIVATE_KEY "
-            "and FOCUS_OCI_PRIVATE_KEY_PASSPHRASE."
+            f"{var.OCI_AUTH}=api_key: the key given by value cannot be used ({detail}): check "
+            f"{var.OCI_USER}, {var.OCI_FINGERPRINT}, {var.OCI_REGION}, {var.OCI_PRIVATE_KEY} "
+            f"and {var.OCI_PRIVATE_KEY_PASSPHRASE}."
         )
     if isinstance(exc, oci.exceptions.ProfileNotFound):
         return (
-            f"The OCI profile was not found: set FOCUS_OCI_PROFILE to a [section] of "
-            f"FOCUS_OCI_CONFIG_FILE ({exc.__class__.__name__})."
+            f"The OCI profile was not found: set {var.OCI_PROFILE} to a [section] of "
+            f"{var.OCI_CONFIG_FILE} ({exc.__class__.__name__})."
         )
     # Before InvalidPrivateKey, its base class.
     if isinstance(exc, oci.exceptions.MissingPrivateKeyPassphrase):
@@ -188,23 +190,23 @@ def describe_oci_auth_error(exc: BaseException, auth: str, namespace: str, bucke
         )
     if auth == "security_token" and isinstance(exc, (KeyError, OSError)):
         return (
-            "FOCUS_OCI_AUTH=security_token needs security_token_file and key_file in "
+            f"{var.OCI_AUTH}=security_token needs security_token_file and key_file in "
             f"{_OCI_PROFILE} ({exc.__class__.__name__}): run 'oci session authenticate' (or "
             "'oci session refresh' before the token expires) for that profile."
         )
     if auth == "instance_principal" and not isinstance(exc, oci.exceptions.ServiceError):
         return (
-            "FOCUS_OCI_AUTH=instance_principal could not get a token from the instance "
+            f"{var.OCI_AUTH}=instance_principal could not get a token from the instance "
             f"metadata service ({exc.__class__.__name__}): run on an OCI compute instance "
             "that belongs to the dynamic group named in the policy (docs/OCI_SETUP.md), or "
-            "choose another FOCUS_OCI_AUTH mode."
+            f"choose another {var.OCI_AUTH} mode."
         )
     if auth == "resource_principal" and not isinstance(exc, oci.exceptions.ServiceError):
         return (
-            "FOCUS_OCI_AUTH=resource_principal found no resource principal "
+            f"{var.OCI_AUTH}=resource_principal found no resource principal "
             f"({exc.__class__.__name__}): it works only inside OCI Functions or Container "
             "Instances, which set OCI_RESOURCE_PRINCIPAL_VERSION; elsewhere choose another "
-            "FOCUS_OCI_AUTH mode."
+            f"{var.OCI_AUTH} mode."
         )
     return describe_oci_error(exc, namespace, bucket)
 
@@ -228,7 +230,7 @@ def describe_s3_check_error(exc: BaseException, bucket: str) -> str:
     if isinstance(exc, (boto_exc.EndpointConnectionError, boto_exc.ConnectTimeoutError)):
         return (
             f"{where} could not be reached ({exc.__class__.__name__}): check "
-            "FOCUS_S3_ENDPOINT_URL (leave it unset for AWS itself) and FOCUS_S3_REGION, and "
+            f"{var.S3_ENDPOINT_URL} (leave it unset for AWS itself) and {var.S3_REGION}, and "
             "that this machine may open HTTPS connections to S3."
         )
     if isinstance(exc, ClientError):
@@ -238,7 +240,7 @@ def describe_s3_check_error(exc: BaseException, bucket: str) -> str:
         if code in ("PermanentRedirect", "AuthorizationHeaderMalformed", "301"):
             return (
                 f"{where}: {op} answered {status} {code}: the bucket is in another region; "
-                "set FOCUS_S3_REGION to the region Umbrella gave you."
+                f"set {var.S3_REGION} to the region Umbrella gave you."
             )
         if code in ("InvalidAccessKeyId", "SignatureDoesNotMatch", "AccessDenied", "NoSuchBucket"):
             return describe_s3_error(exc, bucket)

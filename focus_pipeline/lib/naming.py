@@ -14,6 +14,9 @@ from dataclasses import dataclass
 
 # Where Oracle writes FOCUS reports in the tenancy's bucket (namespace ``bling``).
 OCI_REPORTS_PREFIX = "FOCUS Reports/"
+# The BYOD key's day: ISO dates sort and read the same everywhere.
+DEFAULT_DATE_FORMAT = "%Y-%m-%d"
+DEFAULT_NAME_SEPARATOR = "_"
 # S3 keys are at most 1,024 bytes of UTF-8.
 MAX_S3_KEY_BYTES = 1024
 
@@ -37,29 +40,24 @@ class ReportName:
 
 
 @dataclass(frozen=True)
-class Naming:
-    """How destination keys are formed; validated once, used for every object."""
+class OciLayout:
+    """Where Oracle writes a day's reports: ``<prefix>YYYY/MM/DD/<file>``. Owned by the OCI
+    side; validated once, used for every object."""
 
-    oci_prefix: str = OCI_REPORTS_PREFIX
-    s3_prefix: str = ""
-    date_format: str = "%Y-%m-%d"
-    separator: str = "_"
+    prefix: str = OCI_REPORTS_PREFIX
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "oci_prefix", normalize_oci_prefix(self.oci_prefix))
-        object.__setattr__(self, "s3_prefix", normalize_s3_prefix(self.s3_prefix))
-        validate_date_format(self.date_format)
-        validate_separator(self.separator)
+        object.__setattr__(self, "prefix", normalize_oci_prefix(self.prefix))
 
     def day_folder(self, day: dt.date) -> str:
         """The OCI prefix that holds one day's reports, e.g. ``FOCUS Reports/2024/11/28/``."""
-        return f"{self.oci_prefix}{day:%Y/%m/%d}/"
+        return f"{self.prefix}{day:%Y/%m/%d}/"
 
     def parse(self, object_name: str) -> ReportName:
         """Split an OCI object name into day and file, or raise :class:`InvalidName`."""
-        if not object_name.startswith(self.oci_prefix):
-            raise InvalidName(f"not under the prefix {self.oci_prefix!r}")
-        rest = object_name[len(self.oci_prefix) :]
+        if not object_name.startswith(self.prefix):
+            raise InvalidName(f"not under the prefix {self.prefix!r}")
+        rest = object_name[len(self.prefix) :]
         if any(ord(c) < 32 or ord(c) == 127 for c in object_name):
             raise InvalidName("contains a control character")
         match = _DAY_PATH.match(rest)
@@ -74,20 +72,35 @@ class Naming:
             raise InvalidName("its file name has characters that are not allowed in a key")
         return ReportName(day=day, file_name=file_name)
 
-    def s3_key(self, report: ReportName) -> str:
-        """The destination key for a report, e.g. ``byod/2024-11-28_0001-00001.csv.gz``."""
-        name = f"{report.day.strftime(self.date_format)}{self.separator}{report.file_name}"
-        key = f"{self.s3_prefix}/{name}" if self.s3_prefix else name
-        if len(key.encode()) > MAX_S3_KEY_BYTES:
-            raise InvalidName(f"its destination key would exceed {MAX_S3_KEY_BYTES} bytes")
-        return key
-
-    def key_for(self, object_name: str, day: dt.date) -> str:
-        """Validate that ``object_name`` belongs to ``day`` and return its key."""
+    def report_of_day(self, object_name: str, day: dt.date) -> ReportName:
+        """:meth:`parse`, also checking that the object lies in ``day``'s folder."""
         report = self.parse(object_name)
         if report.day != day:
             raise InvalidName(f"its folder is {report.day.isoformat()}, not {day.isoformat()}")
-        return self.s3_key(report)
+        return report
+
+
+@dataclass(frozen=True)
+class S3Layout:
+    """How the BYOD bucket wants reports: flat, ``<prefix>/<day><separator><file>``. Owned by
+    the S3 side; validated once, used for every object."""
+
+    prefix: str = ""
+    date_format: str = DEFAULT_DATE_FORMAT
+    separator: str = DEFAULT_NAME_SEPARATOR
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "prefix", normalize_s3_prefix(self.prefix))
+        validate_date_format(self.date_format)
+        validate_separator(self.separator)
+
+    def key(self, report: ReportName) -> str:
+        """The destination key for a report, e.g. ``byod/2024-11-28_0001-00001.csv.gz``."""
+        name = f"{report.day.strftime(self.date_format)}{self.separator}{report.file_name}"
+        key = f"{self.prefix}/{name}" if self.prefix else name
+        if len(key.encode()) > MAX_S3_KEY_BYTES:
+            raise InvalidName(f"its destination key would exceed {MAX_S3_KEY_BYTES} bytes")
+        return key
 
 
 def normalize_oci_prefix(prefix: str) -> str:

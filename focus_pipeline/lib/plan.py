@@ -11,8 +11,20 @@ import datetime as dt
 import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
-from focus_pipeline.lib.naming import InvalidName, Naming
+from focus_pipeline.lib.naming import InvalidName, OciLayout, S3Layout
+
+# The keys of a copied-file record: the shape checkpoints have stored since the first release,
+# so a year of deployed event logs reads without conversion. Manifests use it too.
+RECORD_NAME = "object_name"
+RECORD_ETAG = "etag"
+RECORD_BYTES = "bytes"
+RECORD_MD5 = "md5"
+RECORD_S3_KEY = "s3_key"
+RECORD_SECONDS = "seconds"
+# Manifests written before records had one shape said ``name`` and ``size``.
+_LEGACY_KEYS = {"name": RECORD_NAME, "size": RECORD_BYTES}
 
 
 @dataclass(frozen=True)
@@ -44,14 +56,31 @@ class CopiedFile:
     # When the copy landed (epoch seconds), as the event log recorded it; not part of identity.
     copied_at: float | None = field(default=None, compare=False)
 
-    def as_dict(self) -> dict[str, object]:
-        return {
-            "name": self.name,
-            "etag": self.etag,
-            "size": self.size,
-            "md5": self.md5,
-            "s3_key": self.s3_key,
+    def to_record(self, seconds: float | None = None) -> dict[str, Any]:
+        """The one serialised form, for checkpoints and manifests alike."""
+        record: dict[str, Any] = {
+            RECORD_NAME: self.name,
+            RECORD_ETAG: self.etag,
+            RECORD_BYTES: self.size,
+            RECORD_MD5: self.md5,
+            RECORD_S3_KEY: self.s3_key,
         }
+        if seconds is not None:
+            record[RECORD_SECONDS] = round(seconds, 3)
+        return record
+
+    @classmethod
+    def from_record(cls, record: Mapping[str, Any], copied_at: float | None = None) -> CopiedFile:
+        """The one parser: reads :meth:`to_record`'s form and the older manifest form."""
+        r = {_LEGACY_KEYS.get(k, k): v for k, v in record.items()}
+        return cls(
+            name=str(r[RECORD_NAME]),
+            etag=str(r[RECORD_ETAG]),
+            size=int(r[RECORD_BYTES]),
+            md5=str(r[RECORD_MD5]),
+            s3_key=str(r[RECORD_S3_KEY]),
+            copied_at=copied_at,
+        )
 
 
 @dataclass(frozen=True)
@@ -85,7 +114,8 @@ def plan_day(
     day: dt.date,
     listing: Iterable[OciObject],
     copied: Mapping[str, CopiedFile],
-    naming: Naming,
+    oci: OciLayout,
+    s3: S3Layout,
     *,
     force: bool = False,
 ) -> DayPlan:
@@ -97,7 +127,7 @@ def plan_day(
     plan = DayPlan(day=day)
     for obj in sorted(listing, key=lambda o: o.name):
         try:
-            key = naming.key_for(obj.name, day)
+            key = s3.key(oci.report_of_day(obj.name, day))
         except InvalidName as exc:
             plan.skipped.append(SkippedObject(obj.name, str(exc)))
             continue

@@ -1,8 +1,10 @@
-"""One retry policy for every remote call: exponential backoff with full jitter.
+"""Retries of remote calls: exponential backoff with full jitter, cancellable.
 
-The OCI SDK's own retries are switched off (see ``oci_source``) so that one documented pair
-of settings, ``FOCUS_MAX_RETRIES`` and ``FOCUS_RETRY_BACKOFF_SECONDS``, governs both the
-request and the body that follows it; the SDK would only retry the request.
+Each side owns its policy: the OCI source retries its requests and the bodies that follow them
+(the SDK's own retries are off, see ``oci_source``: they would only retry the request), and the
+S3 destination retries its calls (botocore's retries are off, see ``defs/resources.py``). Both
+policies are built from the same two settings, ``FOCUS_MAX_RETRIES`` and
+``FOCUS_RETRY_BACKOFF_SECONDS``, whose defaults and bounds are the constants below.
 """
 
 from __future__ import annotations
@@ -20,6 +22,11 @@ log = logging.getLogger(__name__)
 
 # Past a minute between attempts, a run is better failed and retried by Dagster's RetryPolicy.
 MAX_BACKOFF_SECONDS = 60.0
+# Five retries with backoff doubling from 1 s ride out about a minute of faults per request.
+DEFAULT_MAX_RETRIES = 5
+DEFAULT_BACKOFF_SECONDS = 1.0
+# More attempts than this only delay the failure that Dagster's retries handle better.
+MAX_RETRIES_LIMIT = 20
 
 
 class Cancelled(Exception):
@@ -58,12 +65,12 @@ class CancelToken:
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    max_retries: int = 5
-    backoff_seconds: float = 1.0
+    max_retries: int = DEFAULT_MAX_RETRIES
+    backoff_seconds: float = DEFAULT_BACKOFF_SECONDS
 
     def __post_init__(self) -> None:
-        if not 0 <= self.max_retries <= 20:
-            raise ValueError("max_retries must be between 0 and 20")
+        if not 0 <= self.max_retries <= MAX_RETRIES_LIMIT:
+            raise ValueError(f"max_retries must be between 0 and {MAX_RETRIES_LIMIT}")
         if not 0 < self.backoff_seconds <= MAX_BACKOFF_SECONDS:
             raise ValueError(f"backoff_seconds must be > 0 and <= {MAX_BACKOFF_SECONDS:.0f}")
 

@@ -30,7 +30,7 @@ from botocore.exceptions import ClientError
 from focus_pipeline.lib.errors import SourceChanged, VerificationError, is_retryable
 from focus_pipeline.lib.oci_source import OciReportSource
 from focus_pipeline.lib.plan import CopiedFile, OciObject, PlannedCopy
-from focus_pipeline.lib.retry import Cancelled, CancelToken, call_with_retries
+from focus_pipeline.lib.retry import Cancelled, CancelToken, RetryPolicy, call_with_retries
 
 log = logging.getLogger(__name__)
 
@@ -57,12 +57,19 @@ def choose_part_size(size: int, requested: int) -> int:
     return part
 
 
+# 8 x 5 MiB (docs/benchmarks.md): a link capped per connection (OCI to another cloud) needs
+# many reads in flight; small parts keep a file's memory at 40 MiB all the same.
+DEFAULT_PART_SIZE_MB = 5
+DEFAULT_STREAMS_PER_FILE = 8
+# Four files at once keep a day of a few large reports busy without crowding small ones.
+DEFAULT_CONCURRENT_FILES = 4
+
+
 @dataclass(frozen=True)
 class TransferOptions:
-    # The defaults of FOCUS_PART_SIZE_MB and FOCUS_STREAMS_PER_FILE.
-    part_size: int = 5 * MIB
-    streams_per_file: int = 8
-    max_concurrent_files: int = 4
+    part_size: int = DEFAULT_PART_SIZE_MB * MIB
+    streams_per_file: int = DEFAULT_STREAMS_PER_FILE
+    max_concurrent_files: int = DEFAULT_CONCURRENT_FILES
     # Restarts of one file after its source changed mid-copy, before giving up on it.
     max_source_restarts: int = 3
 
@@ -148,10 +155,12 @@ class Copier:
         options: TransferOptions,
         part_pool: cf.Executor,
         cancel: CancelToken,
+        s3_retry: RetryPolicy | None = None,
     ) -> None:
         self.source = source
         self.s3 = s3_client
         self.bucket = bucket
+        self.s3_retry = s3_retry or RetryPolicy()
         self.options = options
         self.part_pool = part_pool
         self.cancel = cancel
@@ -194,7 +203,7 @@ class Copier:
         return self._copy_multipart(obj, key, part_size)
 
     def _s3_call(self, fn: Callable[[], Any], what: str, cancel: CancelToken) -> Any:
-        return call_with_retries(fn, self.source.retry, is_retryable, cancel=cancel, what=what)
+        return call_with_retries(fn, self.s3_retry, is_retryable, cancel=cancel, what=what)
 
     def _copy_single(self, obj: OciObject, key: str) -> str:
         data = self.source.read(obj, cancel=self.cancel)
@@ -236,7 +245,7 @@ class Copier:
         try:
             resp = call_with_retries(
                 lambda: self.s3.list_multipart_uploads(Bucket=self.bucket, Prefix=key),
-                self.source.retry,
+                self.s3_retry,
                 is_retryable,
                 what=f"ListMultipartUploads {key}",
             )
@@ -359,7 +368,7 @@ class Copier:
                 lambda: self.s3.abort_multipart_upload(
                     Bucket=self.bucket, Key=key, UploadId=upload_id
                 ),
-                self.source.retry,
+                self.s3_retry,
                 is_retryable,
                 what=f"AbortMultipartUpload {key}",
             )
@@ -381,12 +390,14 @@ def copy_all(
     on_landed: Callable[[list[CopyResult]], None] | None = None,
     cancel: CancelToken | None = None,
     checkpoint_seconds: float = CHECKPOINT_SECONDS,
+    s3_retry: RetryPolicy | None = None,
 ) -> tuple[list[CopyResult], list[CopyFailure]]:
     """Copy every planned object, ``max_concurrent_files`` at a time.
 
     ``on_landed`` runs on the calling thread with the files that landed since its last call
     (the asset records them as one checkpoint): for the first file at once, then at most every
-    ``checkpoint_seconds``, and once more before returning. A checkpoint is a database commit,
+    ``checkpoint_seconds``, and once more before returning. S3 calls retry under ``s3_retry``;
+    OCI reads under the source's own policy. A checkpoint is a database commit,
     so one per small file would bound a day of many small reports; one per batch costs a crash
     at most ``checkpoint_seconds`` of copies, which the next run repeats.
 
@@ -428,7 +439,7 @@ def copy_all(
         cf.ThreadPoolExecutor(files, thread_name_prefix="focus-file") as file_pool,
         cf.ThreadPoolExecutor(files * streams, thread_name_prefix="focus-part") as part_pool,
     ):
-        copier = Copier(source, s3_client, bucket, options, part_pool, cancel)
+        copier = Copier(source, s3_client, bucket, options, part_pool, cancel, s3_retry)
         futures = {file_pool.submit(copier.copy, p.source, p.s3_key): p for p in plans}
         uncollected = set(futures)
         try:
