@@ -26,6 +26,7 @@ from focus_pipeline.defs.state import files_copied_event, today_utc
 from focus_pipeline.emulator import OciEmulator
 from focus_pipeline.emulator.focus_data import TENANCY_OCID
 from focus_pipeline.emulator.oci_config import make_oci_config
+from focus_pipeline.lib.naming import S3Layout
 from focus_pipeline.lib.plan import OciObject
 from focus_pipeline.lib.transfer import CopyResult
 from focus_pipeline.settings import load_settings
@@ -62,7 +63,10 @@ def seed(emu: OciEmulator, instance: dg.DagsterInstance, days: int) -> None:
             key = f"byod/{day.isoformat()}_{i:016d}-00001.csv.gz"
             landed.append(CopyResult(obj, key, record["md5"], seconds=0.0, parts=1, restarts=0))
         if offset % 2:  # every other day already copied, as the event log would say
-            instance.report_runless_asset_event(files_copied_event(day.isoformat(), landed))
+            event = files_copied_event(
+                day.isoformat(), landed, S3Layout("byod", bucket="bench-bucket", endpoint="")
+            )
+            instance.report_runless_asset_event(event)
 
 
 def measure(window: int, latency_ms: float, work: Path) -> dict[str, float]:
@@ -77,6 +81,8 @@ def measure(window: int, latency_ms: float, work: Path) -> dict[str, float]:
             FOCUS_S3_PREFIX="byod",
             FOCUS_LOOKBACK_DAYS=str(window),
             FOCUS_START_DATE=(today_utc() - dt.timedelta(days=window + 5)).isoformat(),
+            # The ticks between full scans, which are every tick but one a day.
+            FOCUS_FULL_SCAN_HOURS="0",
         )
         defs = build_definitions(load_settings())
         sensor = defs.get_sensor_def("oci_focus_reports_sensor")

@@ -233,7 +233,7 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _status(args: argparse.Namespace) -> int:
-    from focus_pipeline.defs import state
+    from focus_pipeline.defs import runs, state
     from focus_pipeline.defs.sensors import lookback_days
     from focus_pipeline.lib.status import NO_RUN, day_status, render_table
 
@@ -253,8 +253,8 @@ def _status(args: argparse.Namespace) -> int:
         listings = {d.isoformat(): folders[oci_layout.day_folder(d)] for d in days}
     except Exception as exc:
         oci_error = oci.describe_error(exc)
-    copied = state.copied_files(instance, keys)
-    runs = state.latest_runs_by_day(instance, keys)
+    copied = state.copied_files(instance, keys, s3_layout)
+    latest = runs.latest_run_records(instance, keys)
 
     # Plan and render.
     rows = [
@@ -262,7 +262,7 @@ def _status(args: argparse.Namespace) -> int:
             d,
             listings.get(d.isoformat()),
             copied[d.isoformat()],
-            runs[d.isoformat()].status.value if d.isoformat() in runs else NO_RUN,
+            latest[d.isoformat()].dagster_run.status.value if d.isoformat() in latest else NO_RUN,
             oci_layout,
             s3_layout,
         )
@@ -296,7 +296,7 @@ def _daemon_line(heartbeats: dict[str, float]) -> str:
 
 
 def _sync(args: argparse.Namespace) -> int:
-    from focus_pipeline.defs import build_definitions, state
+    from focus_pipeline.defs import build_definitions, runs, state
     from focus_pipeline.defs.jobs import COPY_JOB_NAME
     from focus_pipeline.lib import variables as var
 
@@ -308,7 +308,7 @@ def _sync(args: argparse.Namespace) -> int:
     if start < settings.start_date:
         raise CliError(
             f"--start {start} is before the first partition {settings.start_date}: lower "
-            f"{var.variable('start_date')} (OCI keeps reports for a year) or start later."
+            f"{var.START_DATE} (OCI keeps reports for a year) or start later."
         )
     if end > today:
         raise CliError(f"--end {end} is in the future (today is {today}, UTC).")
@@ -328,7 +328,7 @@ def _sync(args: argparse.Namespace) -> int:
     failed: list[str] = []
     for day in days:
         key = day.isoformat()
-        if key in state.days_with_active_runs(instance):
+        if key in runs.days_with_active_runs(instance):
             # The queue allows one run per day; running beside it could copy a file twice.
             _out(f"{key}  SKIPPED: a run for this day is queued or in progress; sync it later.")
             failed.append(key)

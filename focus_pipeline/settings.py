@@ -123,8 +123,29 @@ class FocusSettings(BaseSettings):
     stale_upload_hours: int = Field(
         24, ge=0, le=24 * 30, description="Abort multipart uploads idle this long (0: never)."
     )
-    poll_interval_seconds: int = Field(600, ge=10, le=86400, description="Sensor interval.")
+    # Seconds are for tests and demos; OCI writes a few files a day.
+    poll_interval_seconds: int = Field(600, ge=1, le=86400, description="Sensor interval.")
     lookback_days: int = Field(7, ge=1, le=365, description="Day folders the sensor re-lists.")
+    # Self-healing (docs/reliability.md). Each accepts decimals so tests and demos can use
+    # seconds; 0 switches it off.
+    stalled_run_seconds: float = Field(
+        900,
+        ge=0,
+        description="A copy run with no recorded progress for this long is dead: marked "
+        "failed and its day copied again (0: never).",
+    )
+    failed_day_retry_seconds: float = Field(
+        3600,
+        ge=0,
+        description="Wait before the sensor requests a failed or cancelled day again, "
+        "doubled after each further failure up to a day (0: never).",
+    )
+    full_scan_hours: float = Field(
+        24,
+        ge=0,
+        description="How often the sensor also compares every day since FOCUS_START_DATE "
+        "with OCI (0: never).",
+    )
     date_format: str = Field(
         naming.DEFAULT_DATE_FORMAT, description="strftime format of the day in the S3 key."
     )

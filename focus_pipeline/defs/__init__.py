@@ -13,6 +13,7 @@ from focus_pipeline.defs.jobs import check_connectivity, focus_copy_job
 from focus_pipeline.defs.partitions import daily_partitions
 from focus_pipeline.defs.resources import build_resources
 from focus_pipeline.defs.sensors import build_sensor
+from focus_pipeline.lib.healing import progress_interval
 from focus_pipeline.settings import FocusSettings
 
 
@@ -21,10 +22,11 @@ def build_definitions(settings: FocusSettings) -> dg.Definitions:
     byod = build_byod_focus_reports(
         partitions,
         day_retry_policy(settings.step_retries, settings.step_retry_delay_seconds),
+        progress_interval(settings.stalled_run_seconds),
     )
     return dg.Definitions(
         assets=[oci_focus_reports_spec(partitions), byod],
-        sensors=[build_sensor(partitions, settings.poll_interval_seconds, settings.lookback_days)],
+        sensors=[build_sensor(partitions, settings)],
         resources=build_resources(settings),
         jobs=[focus_copy_job, check_connectivity],
     )

@@ -5,7 +5,7 @@ import time
 import dagster as dg
 from pydantic import Field
 
-from focus_pipeline.defs import checks, state
+from focus_pipeline.defs import checks, runs, state
 from focus_pipeline.defs import metadata as meta
 from focus_pipeline.defs.partitions import partition_day
 from focus_pipeline.defs.resources import (
@@ -15,9 +15,9 @@ from focus_pipeline.defs.resources import (
 )
 from focus_pipeline.lib import errors
 from focus_pipeline.lib.oci_source import OciReportSource
-from focus_pipeline.lib.outcome import day_outcome, failure_text, landed_lines
+from focus_pipeline.lib.outcome import day_outcome, failure_text, landed_lines, progress_line
 from focus_pipeline.lib.plan import DayPlan, plan_day
-from focus_pipeline.lib.transfer import CopyFailure, CopyResult, copy_all
+from focus_pipeline.lib.transfer import PROGRESS_SECONDS, CopyFailure, CopyResult, copy_all
 
 CODE_VERSION = "1"
 
@@ -58,7 +58,9 @@ def oci_focus_reports_spec(partitions_def: dg.PartitionsDefinition) -> dg.AssetS
 
 
 def build_byod_focus_reports(
-    partitions_def: dg.PartitionsDefinition, retry_policy: dg.RetryPolicy | None = None
+    partitions_def: dg.PartitionsDefinition,
+    retry_policy: dg.RetryPolicy | None = None,
+    progress_seconds: float = PROGRESS_SECONDS,
 ) -> dg.AssetsDefinition:
     @dg.asset(
         key=state.BYOD_ASSET,
@@ -87,29 +89,34 @@ def build_byod_focus_reports(
         """
         day_key = context.partition_key
         day = partition_day(day_key)
+        claim_day(context, day_key)
         folder = oci.layout().day_folder(day)
         started = time.monotonic()
-        source, s3_client = oci.source(), s3.get_client()
+        source, s3_client, s3_layout = oci.source(), s3.get_client(), s3.layout()
         # Before this run opens uploads of its own: the sweep only ever sees other runs' uploads.
         swept = s3.sweep_stale_uploads(s3_client, context.log)
         listing = list_folder(source, folder, oci)
 
-        recorded = state.copied_files(context.instance, [day_key])[day_key]
-        plan = plan_day(day, listing, recorded, oci.layout(), s3.layout(), force=config.force)
+        recorded = state.copied_files(context.instance, [day_key], s3_layout)[day_key]
+        plan = plan_day(day, listing, recorded, oci.layout(), s3_layout, force=config.force)
         log_plan(context.log, folder, listing, plan)
+        if plan.to_copy:  # this run alone writes the day: what is open was left by a dead one
+            s3.abort_day_uploads(s3_client, day, {p.s3_key for p in plan.to_copy}, context.log)
 
         def checkpoint(landed: list[CopyResult]) -> None:
-            context.log_event(state.files_copied_event(day_key, landed))
+            context.log_event(state.files_copied_event(day_key, landed, s3_layout))
             context.log.info(landed_lines(landed, s3.bucket))
 
         results, failures = copy_all(
             source, s3_client, s3.bucket, plan.to_copy, transfer.options(),
             on_landed=checkpoint, s3_retry=s3.retry_policy(),
+            on_progress=lambda p: context.log.info(progress_line(p)),
+            progress_seconds=progress_seconds,
         )  # fmt: skip
         if failures:
             raise copy_failure(day_key, plan, results, failures, oci, s3)
 
-        outcome = day_outcome(plan, listing, results)
+        outcome = day_outcome(plan, listing, results, s3_layout)
         return dg.MaterializeResult(
             metadata=meta.day_metadata(outcome, folder, time.monotonic() - started, source, swept),
             data_version=dg.DataVersion(outcome.data_version),
@@ -117,6 +124,21 @@ def build_byod_focus_reports(
         )
 
     return byod_focus_reports
+
+
+def claim_day(context: dg.AssetExecutionContext, day: str) -> None:
+    """One day, one writer: stop before opening any upload if an earlier run is copying the
+    day, however it was launched (UI, sensor, CLI, a DAGSTER_HOME without our queue limits)."""
+    other = runs.earlier_writer(context.instance, day, context.run_id)
+    if other is not None:
+        raise dg.Failure(
+            description=(
+                f"Run {other.run_id} ({other.job_name}, {other.status.value}) is already "
+                f"copying {day}. This run stopped before opening any upload so that one run "
+                "writes each day; the sensor requests the day again if work is left."
+            ),
+            allow_retries=False,
+        )
 
 
 def list_folder(source: OciReportSource, folder: str, oci: OciFocusReportsResource) -> list:

@@ -25,7 +25,12 @@ from focus_pipeline.lib.errors import describe_oci_error, describe_s3_error
 from focus_pipeline.lib.naming import OciLayout, S3Layout
 from focus_pipeline.lib.oci_source import ApiKey, OciConnection, OciReportSource
 from focus_pipeline.lib.retry import RetryPolicy
-from focus_pipeline.lib.sweep import SweepResult, list_prefix, sweep_stale_uploads
+from focus_pipeline.lib.sweep import (
+    SweepResult,
+    abort_uploads_of,
+    list_prefix,
+    sweep_stale_uploads,
+)
 from focus_pipeline.lib.transfer import MIB, TransferOptions
 from focus_pipeline.settings import FocusSettings, SettingsError, env_name
 
@@ -165,10 +170,31 @@ class ByodS3Resource(S3Resource):
 
     def layout(self) -> S3Layout:
         """How keys are formed: the S3 side owns this layout."""
-        return S3Layout(self.prefix, self.date_format, self.name_separator)
+        return S3Layout(
+            self.prefix,
+            self.date_format,
+            self.name_separator,
+            bucket=self.bucket,
+            endpoint=self.endpoint_url or "",
+        )
 
     def describe_error(self, exc: BaseException) -> str:
         return describe_s3_error(exc, self.bucket)
+
+    def abort_day_uploads(self, client: Any, day: dt.date, keys: set[str], log: Any) -> None:
+        """Abort uploads of the day's keys left open by a run that died; call only as the
+        day's one writer. Never fails the day: a refusal is a warning."""
+        prefix = self.layout().day_key_prefix(day)
+        try:
+            result = abort_uploads_of(client, self.bucket, prefix, keys, retry=self.retry_policy())
+        except Exception as exc:
+            log.warning(f"Could not look for uploads left open: {self.describe_error(exc)}")
+            return
+        if result.aborted:
+            log.warning(
+                f"Aborted {len(result.aborted)} upload(s) left open by a run that died: "
+                f"{result.aborted[:10]}"
+            )
 
     def sweep_stale_uploads(self, client: Any, log: Any) -> SweepResult | None:
         """Abort multipart uploads that killed runs left under the prefix.

@@ -1,22 +1,42 @@
-"""Polling OCI for new or changed FOCUS reports.
+"""Polling OCI for new or changed FOCUS reports, and healing what went wrong.
 
-Each tick lists the day folders of the lookback window, compares them with the event log using
-the same pure diff the asset uses, and requests one run per day that has work. Cost per tick:
-one OCI list call per page per day, and three event-log/run-storage queries whatever the
-number of objects.
+Each tick, in order:
+
+1. Copy runs that recorded no progress for ``FOCUS_STALLED_RUN_SECONDS`` are marked failed:
+   their processes are gone, which the default run launcher cannot see.
+2. The day folders of the lookback window are listed, compared with the event log using the
+   same pure diff the asset uses, and a run is requested for each day with work, unless a run
+   of it is active, or its last run failed and its retry wait has not passed
+   (``FOCUS_FAILED_DAY_RETRY_SECONDS``, doubling up to a day).
+3. Every ``FOCUS_FULL_SCAN_HOURS`` the same is done for every day since ``FOCUS_START_DATE``,
+   a chunk of days per tick within a time budget, so a day that broke and left the window is
+   still healed.
+
+Cost per tick outside a full scan: one OCI list call per page per day of the window, and a few
+event-log and run-storage queries whatever the number of objects.
 """
 
+from __future__ import annotations
+
 import datetime as dt
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 import dagster as dg
 
-from focus_pipeline.defs import state
+from focus_pipeline.defs import runs, state
 from focus_pipeline.defs.jobs import focus_copy_job
 from focus_pipeline.defs.resources import ByodS3Resource, OciFocusReportsResource
 from focus_pipeline.lib.errors import OciAccessError
+from focus_pipeline.lib.healing import FullScan, decide
 from focus_pipeline.lib.plan import folder_digest, plan_day
+from focus_pipeline.settings import FocusSettings
 
 SENSOR_NAME = "oci_focus_reports_sensor"
+# Days compared per step of a full scan, and the part of a tick's 60 s a scan may use.
+SCAN_CHUNK_DAYS = 31
+SCAN_BUDGET_SECONDS = 20.0
 
 
 def lookback_days(today: dt.date, lookback: int, first_day: dt.date) -> list[dt.date]:
@@ -25,22 +45,76 @@ def lookback_days(today: dt.date, lookback: int, first_day: dt.date) -> list[dt.
     return [d for d in days if d >= first_day]
 
 
+@dataclass
+class TickResult:
+    run_requests: list[dg.RunRequest] = field(default_factory=list)
+    events: list[dg.AssetObservation] = field(default_factory=list)
+    listed_days: int = 0
+
+
+def evaluate_days(
+    context: dg.SensorEvaluationContext,
+    oci: OciFocusReportsResource,
+    s3: ByodS3Resource,
+    days: Sequence[dt.date],
+    retry_seconds: float,
+    out: TickResult,
+) -> None:
+    """List ``days``, record what changed in OCI, and request the days that need a run."""
+    if not days:
+        return
+    oci_layout, s3_layout = oci.layout(), s3.layout()
+    keys = [d.isoformat() for d in days]
+    try:
+        folders = oci.source().list_folders([oci_layout.day_folder(d) for d in days])
+    except Exception as exc:
+        raise OciAccessError(oci.describe_error(exc)) from None
+    copied = state.copied_files(context.instance, keys, s3_layout)
+    observed = state.observed_folder_digests(context.instance, keys)
+    latest = runs.latest_run_records(context.instance, keys)
+    now = time.time()
+    for day in days:
+        key = day.isoformat()
+        listing = folders[oci_layout.day_folder(day)]
+        digest = folder_digest(listing)
+        if listing and observed.get(key) != digest:
+            out.events.append(state.oci_folder_observation(key, listing))
+        plan = plan_day(day, listing, copied[key], oci_layout, s3_layout)
+        decision = decide(
+            plan.needs_copy, runs.last_run(latest.get(key)), digest, retry_seconds, now
+        )
+        if not decision.request:
+            if plan.needs_copy:
+                context.log.info(f"{key}: {len(plan.to_copy)} to copy; {decision.reason}")
+            continue
+        out.run_requests.append(
+            dg.RunRequest(
+                partition_key=key,
+                run_key=f"{key}:{digest}:{decision.attempt}",
+                tags={runs.DIGEST_TAG: digest, runs.ATTEMPT_TAG: str(decision.attempt)},
+            )
+        )
+        context.log.info(f"{key}: requested ({decision.reason})")
+    out.listed_days += len(days)
+
+
 def build_sensor(
-    partitions_def: dg.TimeWindowPartitionsDefinition,
-    interval_seconds: int,
-    lookback: int,
+    partitions_def: dg.TimeWindowPartitionsDefinition, settings: FocusSettings
 ) -> dg.SensorDefinition:
     first_day = partitions_def.start.date()
+    interval, lookback = settings.poll_interval_seconds, settings.lookback_days
+    scan_every = settings.full_scan_hours * 3600
 
     @dg.sensor(
         name=SENSOR_NAME,
-        minimum_interval_seconds=interval_seconds,
+        minimum_interval_seconds=interval,
         default_status=dg.DefaultSensorStatus.RUNNING,
         target=focus_copy_job,
         description=(
-            f"Every {interval_seconds}s, re-lists the last {lookback} OCI day folders and "
-            "requests a run for each day with new or changed reports. Late files and "
-            "rewritten objects are caught while their day is in the window."
+            f"Every {interval}s, re-lists the last {lookback} OCI day folders and requests a "
+            "run for each day with new or changed reports; fails runs that died, retries "
+            "failed days with backoff, and compares every day since the start date every "
+            f"{settings.full_scan_hours:g} h."
         ),
     )
     def oci_focus_reports_sensor(
@@ -48,45 +122,39 @@ def build_sensor(
         oci: OciFocusReportsResource,
         s3: ByodS3Resource,
     ) -> dg.SensorResult:
-        oci_layout, s3_layout = oci.layout(), s3.layout()
-        days = lookback_days(state.today_utc(), lookback, first_day)
-        keys = [d.isoformat() for d in days]
-        source = oci.source()
-        try:
-            folders = source.list_folders([oci_layout.day_folder(d) for d in days])
-        except Exception as exc:
-            raise OciAccessError(oci.describe_error(exc)) from None
-        listings = {d.isoformat(): folders[oci_layout.day_folder(d)] for d in days}
+        started = time.monotonic()
+        for run, idle in runs.stalled_runs(context.instance, settings.stalled_run_seconds):
+            message = runs.mark_dead(context.instance, run, idle)
+            context.log.warning(f"Run {run.run_id} failed: {message}")
 
-        copied = state.copied_files(context.instance, keys)
-        observed = state.observed_folder_digests(context.instance, keys)
-        active = state.days_with_active_runs(context.instance)
+        today = state.today_utc()
+        window = lookback_days(today, lookback, first_day)
+        out = TickResult()
+        evaluate_days(context, oci, s3, window, settings.failed_day_retry_seconds, out)
 
-        run_requests: list[dg.RunRequest] = []
-        events: list[dg.AssetObservation] = []
-        for day in days:
-            key = day.isoformat()
-            listing = listings[key]
-            digest = folder_digest(listing)
-            if listing and observed.get(key) != digest:
-                events.append(state.oci_folder_observation(key, listing))
-            plan = plan_day(day, listing, copied[key], oci_layout, s3_layout)
-            if not plan.needs_copy:
-                continue
-            if key in active:
-                context.log.info(f"{key}: {len(plan.to_copy)} to copy; a run is already active")
-                continue
-            run_requests.append(
-                dg.RunRequest(
-                    partition_key=key,
-                    run_key=f"{key}:{digest}",
-                    tags={"focus_pipeline/folder_digest": digest},
-                )
+        scan = FullScan.from_json(context.cursor)
+        if scan.due(time.time(), scan_every):
+            scan = FullScan(next_day=first_day, finished_at=scan.finished_at)
+        last_scanned = today - dt.timedelta(days=lookback)  # the window covers the rest
+        while scan.next_day and time.monotonic() - started < SCAN_BUDGET_SECONDS:
+            end = min(last_scanned, scan.next_day + dt.timedelta(days=SCAN_CHUNK_DAYS - 1))
+            chunk = [
+                scan.next_day + dt.timedelta(days=i) for i in range((end - scan.next_day).days + 1)
+            ]
+            evaluate_days(context, oci, s3, chunk, settings.failed_day_retry_seconds, out)
+            following = end + dt.timedelta(days=1)
+            scan = (
+                FullScan(next_day=following, finished_at=scan.finished_at)
+                if following <= last_scanned
+                else FullScan(next_day=None, finished_at=time.time())
             )
         context.log.info(
-            f"Listed {len(days)} day folders in {source.list_calls} calls; "
-            f"requested {len(run_requests)} runs"
+            f"Compared {out.listed_days} day folders with OCI; requested "
+            f"{len(out.run_requests)} runs"
+            + (f"; full scan resumes at {scan.next_day}" if scan.next_day else "")
         )
-        return dg.SensorResult(run_requests=run_requests, asset_events=events)
+        return dg.SensorResult(
+            run_requests=out.run_requests, asset_events=out.events, cursor=scan.to_json()
+        )
 
     return oci_focus_reports_sensor

@@ -16,13 +16,21 @@ so their number does not grow with the number of objects.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Iterable, Iterator, Sequence
 
 import dagster as dg
 
 from focus_pipeline.defs.metadata import values
-from focus_pipeline.lib.plan import CopiedFile, OciObject, folder_digest
+from focus_pipeline.lib.naming import S3Layout
+from focus_pipeline.lib.plan import (
+    RECORD_S3_BUCKET,
+    RECORD_S3_ENDPOINT,
+    CopiedFile,
+    OciObject,
+    folder_digest,
+)
 from focus_pipeline.lib.transfer import CopyResult
 
 OCI_ASSET = dg.AssetKey("oci_focus_reports")
@@ -41,6 +49,8 @@ FILES_COPIED = "files_copied"
 FILES = "files"
 FILES_LANDED = "files_landed"
 BYTES_LANDED = "bytes_landed"
+# The destination of records written before copies named theirs (see copied_files).
+LEGACY_DESTINATION = "legacy_destination"
 # An OCI folder observation.
 FOLDER_FILES = "files"
 FOLDER_BYTES = "bytes"
@@ -48,17 +58,11 @@ FOLDER_DIGEST = "folder_digest"
 # Dagster caps one fetch at 10,000 records.
 _PAGE = 10_000
 
-ACTIVE_RUN_STATUSES = [
-    dg.DagsterRunStatus.QUEUED,
-    dg.DagsterRunStatus.NOT_STARTED,
-    dg.DagsterRunStatus.STARTING,
-    dg.DagsterRunStatus.STARTED,
-    dg.DagsterRunStatus.CANCELING,
-]
 
-
-def files_copied_event(day: str, results: Sequence[CopyResult]) -> dg.AssetObservation:
-    """The checkpoint for files of ``day`` that landed together."""
+def files_copied_event(
+    day: str, results: Sequence[CopyResult], s3: S3Layout
+) -> dg.AssetObservation:
+    """The checkpoint for files of ``day`` that landed together in ``s3``'s destination."""
     return dg.AssetObservation(
         asset_key=BYOD_ASSET,
         partition=day,
@@ -67,7 +71,10 @@ def files_copied_event(day: str, results: Sequence[CopyResult]) -> dg.AssetObser
             FILES_LANDED: len(results),
             BYTES_LANDED: sum(r.source.size for r in results),
             FILES: dg.MetadataValue.json(
-                [r.copied_file().to_record(seconds=r.seconds) for r in results]
+                [
+                    r.copied_file(s3.bucket, s3.endpoint).to_record(seconds=r.seconds)
+                    for r in results
+                ]
             ),
         },
     )
@@ -102,20 +109,52 @@ def _meta(obs: dg.AssetObservation | None) -> dict[str, object]:
 
 
 def copied_files(
-    instance: dg.DagsterInstance, days: Iterable[str]
+    instance: dg.DagsterInstance, days: Iterable[str], s3: S3Layout | None = None
 ) -> dict[str, dict[str, CopiedFile]]:
-    """For each day, the newest recorded copy of each object name."""
+    """For each day, the newest recorded copy of each object name.
+
+    Records written before copies named their destination count for the destination
+    configured when they were first read (``s3``): that destination is pinned in the event
+    log once, so an upgrade copies nothing again and a later change of bucket still does.
+    """
     days = list(days)
     state: dict[str, dict[str, CopiedFile]] = {d: {} for d in days}
     if not days:
         return state
+    pinned: tuple[str | None, str | None] | None = None
     for record in _records(instance, BYOD_ASSET, days):  # newest first
         copied = state.get(record.partition_key or "")
         if copied is None:
             continue
         for f in _copied(_meta(record.asset_observation), copied_at=record.timestamp):
+            if f.s3_bucket is None and s3 is not None:
+                pinned = pinned or _pinned_destination(instance, s3)
+                f = dataclasses.replace(f, s3_bucket=pinned[0], s3_endpoint=pinned[1])
             copied.setdefault(f.name, f)
     return state
+
+
+def _pinned_destination(
+    instance: dg.DagsterInstance, s3: S3Layout
+) -> tuple[str | None, str | None]:
+    """The destination of records that name none: pinned by the first reader, then fixed."""
+    result = instance.fetch_observations(dg.AssetRecordsFilter(asset_key=BYOD_ASSET), limit=_PAGE)
+    for record in result.records:
+        meta = _meta(record.asset_observation)
+        if record.partition_key is None and meta.get(EVENT_KEY) == LEGACY_DESTINATION:
+            return meta.get(RECORD_S3_BUCKET), meta.get(RECORD_S3_ENDPOINT)  # type: ignore[return-value]
+    instance.report_runless_asset_event(
+        dg.AssetObservation(
+            asset_key=BYOD_ASSET,
+            description="Copies recorded before copies named their destination landed here.",
+            metadata={
+                EVENT_KEY: LEGACY_DESTINATION,
+                RECORD_S3_BUCKET: s3.bucket,
+                RECORD_S3_ENDPOINT: s3.endpoint,
+            },
+        )
+    )
+    return s3.bucket, s3.endpoint
 
 
 def oci_folder_observation(day: str, listing: Sequence[OciObject]) -> dg.AssetObservation:
@@ -149,50 +188,8 @@ def observed_folder_digests(instance: dg.DagsterInstance, days: Sequence[str]) -
     return digests
 
 
-def days_with_active_runs(instance: dg.DagsterInstance) -> set[str]:
-    """Partitions with a run queued or in progress, which must not be requested again."""
-    runs = instance.get_runs(dg.RunsFilter(statuses=ACTIVE_RUN_STATUSES))
-    days = set()
-    for run in runs:
-        if _targets_byod(run):
-            day = run.tags.get(PARTITION_TAG)
-            if day:
-                days.add(day)
-    return days
-
-
-def _targets_byod(run: dg.DagsterRun) -> bool:
-    # `dg.materialize` records an empty selection (all assets of its ad-hoc job), and the only
-    # partitioned asset that can run here is the copy.
-    return not run.asset_selection or BYOD_ASSET in run.asset_selection
-
-
 def today_utc() -> dt.date:
     return dt.datetime.now(dt.timezone.utc).date()
-
-
-# --- Reads for `focus-pipeline status` -------------------------------------------------------
-
-
-def latest_runs_by_day(
-    instance: dg.DagsterInstance, days: Sequence[str], limit: int = 1000
-) -> dict[str, dg.DagsterRun]:
-    """The newest run that copied (or tried to copy) each day, in one run-storage query.
-
-    A run retried by Dagster's run retries is a new run, so a day whose retry succeeded shows
-    the success. ``limit`` bounds the query for days retried very often; runs come newest
-    first, so only long-superseded runs can fall outside it.
-    """
-    latest: dict[str, dg.DagsterRun] = {}
-    wanted = set(days)
-    if not wanted:
-        return latest
-    runs = instance.get_runs(dg.RunsFilter(tags={PARTITION_TAG: sorted(wanted)}), limit=limit)
-    for run in runs:
-        day = run.tags.get(PARTITION_TAG)
-        if day in wanted and day not in latest and _targets_byod(run):
-            latest[day] = run
-    return latest
 
 
 def daemon_heartbeats(instance: dg.DagsterInstance) -> dict[str, float]:

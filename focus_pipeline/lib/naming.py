@@ -88,11 +88,19 @@ class S3Layout:
     prefix: str = ""
     date_format: str = DEFAULT_DATE_FORMAT
     separator: str = DEFAULT_NAME_SEPARATOR
+    # Which bucket, at which endpoint ("" for AWS's own): a copy elsewhere does not count.
+    bucket: str | None = None
+    endpoint: str | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "prefix", normalize_s3_prefix(self.prefix))
         validate_date_format(self.date_format)
         validate_separator(self.separator)
+
+    def day_key_prefix(self, day: dt.date) -> str:
+        """What every key of ``day`` starts with (to find a dead run's open uploads)."""
+        start = f"{day.strftime(self.date_format)}{self.separator}"
+        return f"{self.prefix}/{start}" if self.prefix else start
 
     def key(self, report: ReportName) -> str:
         """The destination key for a report, e.g. ``byod/2024-11-28_0001-00001.csv.gz``."""

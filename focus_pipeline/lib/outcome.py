@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from focus_pipeline.lib.naming import S3Layout
 from focus_pipeline.lib.plan import (
     CopiedFile,
     DayPlan,
@@ -18,7 +19,7 @@ from focus_pipeline.lib.plan import (
     folder_digest,
     manifest_digest,
 )
-from focus_pipeline.lib.transfer import CopyFailure, CopyResult
+from focus_pipeline.lib.transfer import CopyFailure, CopyResult, Progress
 
 # Failures listed in full in a run's failure text; the rest are counted.
 MAX_FAILURES_SHOWN = 10
@@ -54,7 +55,10 @@ class DayOutcome:
 
 
 def day_outcome(
-    plan: DayPlan, listing: Sequence[OciObject], results: Sequence[CopyResult]
+    plan: DayPlan,
+    listing: Sequence[OciObject],
+    results: Sequence[CopyResult],
+    s3: S3Layout | None = None,
 ) -> DayOutcome:
     """Merge the plan, the listing it came from and the copies that landed.
 
@@ -62,7 +66,8 @@ def day_outcome(
     against that version, not the listing taken before it changed.
     """
     manifest = {f.name: f for f in plan.unchanged}
-    manifest.update({r.source.name: r.copied_file() for r in results})
+    where = (s3.bucket, s3.endpoint) if s3 else (None, None)
+    manifest.update({r.source.name: r.copied_file(*where) for r in results})
     current = {o.name: o for o in listing}
     current.update({r.source.name: r.source for r in results})
     skipped = {s.name for s in plan.skipped}
@@ -104,4 +109,11 @@ def landed_lines(landed: Sequence[CopyResult], bucket: str) -> str:
         f"Copied {r.source.name} -> s3://{bucket}/{r.s3_key} "
         f"({r.source.size} bytes, {r.parts} parts, {r.seconds:.2f}s)"
         for r in landed
+    )
+
+
+def progress_line(progress: Progress) -> str:
+    return (
+        f"Copying: {progress.files_done} of {progress.files_total} files done, "
+        f"{progress.bytes_sent:,} bytes sent to S3"
     )

@@ -22,6 +22,8 @@ RECORD_ETAG = "etag"
 RECORD_BYTES = "bytes"
 RECORD_MD5 = "md5"
 RECORD_S3_KEY = "s3_key"
+RECORD_S3_BUCKET = "s3_bucket"
+RECORD_S3_ENDPOINT = "s3_endpoint"
 RECORD_SECONDS = "seconds"
 # Manifests written before records had one shape said ``name`` and ``size``.
 _LEGACY_KEYS = {"name": RECORD_NAME, "size": RECORD_BYTES}
@@ -53,6 +55,10 @@ class CopiedFile:
     size: int
     md5: str
     s3_key: str
+    # The destination it landed in ("" is AWS's own endpoint); None in records written before
+    # destinations were recorded (the state module pins those to one destination).
+    s3_bucket: str | None = None
+    s3_endpoint: str | None = None
     # When the copy landed (epoch seconds), as the event log recorded it; not part of identity.
     copied_at: float | None = field(default=None, compare=False)
 
@@ -65,6 +71,10 @@ class CopiedFile:
             RECORD_MD5: self.md5,
             RECORD_S3_KEY: self.s3_key,
         }
+        if self.s3_bucket is not None:
+            record[RECORD_S3_BUCKET] = self.s3_bucket
+        if self.s3_endpoint is not None:
+            record[RECORD_S3_ENDPOINT] = self.s3_endpoint
         if seconds is not None:
             record[RECORD_SECONDS] = round(seconds, 3)
         return record
@@ -79,7 +89,16 @@ class CopiedFile:
             size=int(r[RECORD_BYTES]),
             md5=str(r[RECORD_MD5]),
             s3_key=str(r[RECORD_S3_KEY]),
+            s3_bucket=r.get(RECORD_S3_BUCKET),
+            s3_endpoint=r.get(RECORD_S3_ENDPOINT),
             copied_at=copied_at,
+        )
+
+    def in_destination(self, bucket: str | None, endpoint: str | None) -> bool:
+        """Whether this copy is in ``bucket`` at ``endpoint`` (None: any, as in old records)."""
+        return all(
+            mine is None or theirs is None or mine == theirs
+            for mine, theirs in ((self.s3_bucket, bucket), (self.s3_endpoint, endpoint))
         )
 
 
@@ -121,8 +140,9 @@ def plan_day(
 ) -> DayPlan:
     """Compare a day folder's listing with the copies recorded for it.
 
-    An object is unchanged when a copy of the same name and etag to the same key is recorded;
-    OCI gives every overwrite a new etag, so a changed etag always means new bytes.
+    An object is unchanged when a copy of the same name and etag to the same key in the same
+    bucket and endpoint is recorded; OCI gives every overwrite a new etag, so a changed etag
+    always means new bytes, and a changed destination means the object is not there yet.
     """
     plan = DayPlan(day=day)
     for obj in sorted(listing, key=lambda o: o.name):
@@ -134,7 +154,11 @@ def plan_day(
         previous = copied.get(obj.name)
         if previous is None:
             reason = "new"
-        elif previous.etag != obj.etag or previous.s3_key != key:
+        elif (
+            previous.etag != obj.etag
+            or previous.s3_key != key
+            or not previous.in_destination(s3.bucket, s3.endpoint)
+        ):
             reason = "changed"
         elif force:
             reason = "forced"

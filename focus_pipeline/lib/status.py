@@ -11,11 +11,10 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from focus_pipeline.lib.healing import ACTIVE_STATUSES
 from focus_pipeline.lib.naming import OciLayout, S3Layout
 from focus_pipeline.lib.plan import CopiedFile, DayPlan, OciObject, plan_day
 
-# Run statuses (Dagster's names) of a run that is queued or in progress.
-ACTIVE_RUN_STATUSES = frozenset({"QUEUED", "NOT_STARTED", "STARTING", "STARTED", "CANCELING"})
 FAILED_RUN_STATUS = "FAILURE"
 NO_RUN = "-"
 HEADER = (
@@ -80,7 +79,7 @@ def day_status(
 def day_state(oci_files: int, plan: DayPlan, run_status: str) -> str:
     """One word or phrase a person can act on; pending work beats the last run's outcome."""
     extra = f", {len(plan.skipped)} skipped (not FOCUS names)" if plan.skipped else ""
-    if run_status in ACTIVE_RUN_STATUSES:
+    if run_status in ACTIVE_STATUSES:
         return f"copying (run {run_status.lower()}){extra}"
     if plan.to_copy:
         reasons: dict[str, int] = {}

@@ -173,21 +173,54 @@ def sweep_stale_uploads(
         if last_part is not None and last_part > cutoff:
             result.kept_recent += 1
             continue
-        try:
-            call_with_retries(
-                lambda key=key, upload_id=upload_id: s3_client.abort_multipart_upload(
-                    Bucket=bucket, Key=key, UploadId=upload_id
-                ),
-                retry,
-                is_retryable,
-                what=f"AbortMultipartUpload {key}",
-            )
-        except Exception as exc:  # one refused abort must not stop the others
-            code = _code(exc) if isinstance(exc, ClientError) else type(exc).__name__
-            if code == "NoSuchUpload":  # a concurrent sweep or the copy got there first
-                continue
-            log.warning("could not abort the stale upload of %s: %s", key, code)
-            result.failed.append(key)
-            continue
-        result.aborted.append(key)
+        _abort(s3_client, bucket, key, upload_id, retry, result)
     return result
+
+
+def abort_uploads_of(
+    s3_client: Any,
+    bucket: str,
+    prefix: str,
+    keys: set[str],
+    *,
+    retry: RetryPolicy | None = None,
+) -> SweepResult:
+    """Abort every open upload of one of ``keys``, whatever its age, listed under ``prefix``.
+
+    Only the one run that writes a day may call this, for that day's keys, once it knows no
+    other run is writing them: whatever is open then was left by a run that died.
+    """
+    retry = retry or RetryPolicy()
+    result = SweepResult(prefix=prefix)
+    try:
+        uploads = list(_uploads(s3_client, bucket, prefix, retry, PAGE_SIZE))
+    except ClientError as exc:
+        if _code(exc) in _DENIED:
+            result.denied = _code(exc)
+            return result
+        raise
+    result.listed = len(uploads)
+    for upload in uploads:
+        key, upload_id = upload.get("Key", ""), upload.get("UploadId", "")
+        if key in keys and upload_id:
+            _abort(s3_client, bucket, key, upload_id, retry, result)
+    return result
+
+
+def _abort(
+    s3_client: Any, bucket: str, key: str, upload_id: str, retry: RetryPolicy, result: SweepResult
+) -> None:
+    try:
+        call_with_retries(
+            lambda: s3_client.abort_multipart_upload(Bucket=bucket, Key=key, UploadId=upload_id),
+            retry,
+            is_retryable,
+            what=f"AbortMultipartUpload {key}",
+        )
+    except Exception as exc:  # one refused abort must not stop the others
+        code = _code(exc) if isinstance(exc, ClientError) else type(exc).__name__
+        if code != "NoSuchUpload":  # else a concurrent sweep or the copy got there first
+            log.warning("could not abort the upload of %s: %s", key, code)
+            result.failed.append(key)
+        return
+    result.aborted.append(key)

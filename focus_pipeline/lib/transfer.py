@@ -44,6 +44,9 @@ S3_MAX_PARTS = 10_000
 _WAIT_SLICE_SECONDS = 0.5
 # Landed files are recorded together at most this often (see ``copy_all``).
 CHECKPOINT_SECONDS = 0.5
+# A run reports progress at least this often while it copies, so that a live copy, however
+# slow (one 5 GB file over a thin link), never looks like a dead run.
+PROGRESS_SECONDS = 60.0
 
 
 def choose_part_size(size: int, requested: int) -> int:
@@ -91,14 +94,25 @@ class CopyResult:
     parts: int
     restarts: int
 
-    def copied_file(self) -> CopiedFile:
+    def copied_file(self, bucket: str | None = None, endpoint: str | None = None) -> CopiedFile:
         return CopiedFile(
             name=self.source.name,
             etag=self.source.etag,
             size=self.source.size,
             md5=self.md5,
             s3_key=self.s3_key,
+            s3_bucket=bucket,
+            s3_endpoint=endpoint,
         )
+
+
+@dataclass(frozen=True)
+class Progress:
+    """How far a run's copies are: files done (landed or failed) and bytes sent to S3."""
+
+    files_done: int
+    files_total: int
+    bytes_sent: int
 
 
 @dataclass(frozen=True)
@@ -161,12 +175,23 @@ class Copier:
         self.s3 = s3_client
         self.bucket = bucket
         self.s3_retry = s3_retry or RetryPolicy()
+        self._sent = 0
+        self._sent_lock = threading.Lock()
         self.options = options
         self.part_pool = part_pool
         self.cancel = cancel
         self.buffers = _PartBuffers(
             max(1, options.max_concurrent_files) * max(1, options.streams_per_file)
         )
+
+    @property
+    def bytes_sent(self) -> int:
+        """Bytes S3 has acknowledged (parts of failed uploads included)."""
+        return self._sent
+
+    def _sent_bytes(self, n: int) -> None:
+        with self._sent_lock:
+            self._sent += n
 
     def copy(self, obj: OciObject, key: str) -> CopyResult:
         """Copy the current version of ``obj``; if it changes mid-copy, copy the new one."""
@@ -217,6 +242,7 @@ class Copier:
             f"PutObject {key}",
             self.cancel,
         )
+        self._sent_bytes(len(data))
         return md5
 
     def _create_upload(self, obj: OciObject, key: str, stop: CancelToken) -> str:
@@ -359,6 +385,7 @@ class Copier:
             f"UploadPart {key} #{number}",
             stop,
         )
+        self._sent_bytes(len(data))
         return resp["ETag"]
 
     def _abort(self, key: str, upload_id: str) -> None:
@@ -391,6 +418,8 @@ def copy_all(
     cancel: CancelToken | None = None,
     checkpoint_seconds: float = CHECKPOINT_SECONDS,
     s3_retry: RetryPolicy | None = None,
+    on_progress: Callable[[Progress], None] | None = None,
+    progress_seconds: float = PROGRESS_SECONDS,
 ) -> tuple[list[CopyResult], list[CopyFailure]]:
     """Copy every planned object, ``max_concurrent_files`` at a time.
 
@@ -400,6 +429,9 @@ def copy_all(
     OCI reads under the source's own policy. A checkpoint is a database commit,
     so one per small file would bound a day of many small reports; one per batch costs a crash
     at most ``checkpoint_seconds`` of copies, which the next run repeats.
+
+    ``on_progress`` runs on the calling thread at least every ``progress_seconds`` while files
+    copy, whether or not bytes moved: it proves the run is alive.
 
     One file's failure does not stop the others; a termination (``BaseException`` in the
     calling thread, as Dagster raises it) stops all of them, waits for their uploads to be
@@ -414,6 +446,7 @@ def copy_all(
     streams = max(1, options.streams_per_file)
     landed: list[CopyResult] = []
     last_checkpoint = -math.inf
+    last_progress = time.monotonic()
 
     def collect(done: set[cf.Future[CopyResult]]) -> None:
         for fut in done:
@@ -452,6 +485,11 @@ def copy_all(
                 collect(done)
                 if landed and time.monotonic() - last_checkpoint >= checkpoint_seconds:
                     checkpoint()
+                if on_progress and time.monotonic() - last_progress >= progress_seconds:
+                    on_progress(
+                        Progress(len(futures) - len(uncollected), len(futures), copier.bytes_sent)
+                    )
+                    last_progress = time.monotonic()
             checkpoint()
         except BaseException:
             cancel.cancel()
