@@ -15,20 +15,23 @@ import argparse
 import datetime as dt
 import os
 import statistics
+import sys
 import tempfile
 import time
 from pathlib import Path
+
+# oci_emulator is not installed (pyproject.toml ships focus_pipeline only): import it from the
+# repository root.
+sys.path.append(str(Path(__file__).resolve().parents[1]))
 
 import dagster as dg
 
 from focus_pipeline.defs import build_definitions
 from focus_pipeline.defs.state import files_copied_event, today_utc
-from focus_pipeline.emulator import OciEmulator
-from focus_pipeline.emulator.focus_data import TENANCY_OCID
-from focus_pipeline.emulator.oci_config import make_oci_config
 from focus_pipeline.lib.plan import OciObject
 from focus_pipeline.lib.transfer import CopyResult
 from focus_pipeline.settings import load_settings
+from oci_emulator import TENANCY_OCID, OciEmulator, make_oci_config
 
 OBJECTS_PER_DAY = 100
 TICKS = 5

@@ -1,0 +1,93 @@
+"""Local stand-in for OCI Object Storage and the FOCUS reports Oracle writes into it.
+
+Why it exists: the pipeline copies FOCUS cost reports out of an Oracle-owned bucket we cannot
+write to, so every behaviour the copier depends on (listing pages, checksum headers, etags that
+change on overwrite, ranged and conditional GETs, bodies served byte-identical with their
+``Content-Encoding``, transient errors, bodies cut mid-stream, a slow cross-cloud link) has to be
+reproducible locally and driven by the real ``oci`` SDK over HTTP. It is faithful where the
+pipeline's correctness depends on it and deliberately small everywhere else.
+
+It lives beside the ``focus_pipeline`` package, not in it: it is not part of the wheel or the
+Docker image. Tests (pytest's ``pythonpath``), the demo and the benchmarks import it from the
+repository root; ``python -m oci_emulator`` (run from the root) serves it as a process.
+
+Modules: ``oci_server`` (``OciEmulator`` and the REST API it serves), ``focus_data``
+(synthetic reports), ``oci_config`` (a throwaway SDK config), ``__main__`` (the process).
+
+Dependencies: ``oci_server`` and ``focus_data`` use the standard library only, plus
+``cryptography``, imported lazily, once API keys are registered for signature checks.
+``oci_config`` needs the ``oci`` SDK and ``cryptography``; its names below are loaded on first
+use, so ``import oci_emulator`` and ``python -m oci_emulator`` do not import the SDK.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from oci_emulator.focus_data import (
+    DEFAULT_FILE_ID,
+    FOCUS_COLUMNS,
+    LEGACY_REPORT_NAMES,
+    TENANCY_OCID,
+    focus_report_bytes,
+    focus_report_csv,
+    report_name,
+    seed_focus_reports,
+)
+from oci_emulator.oci_server import (
+    OPERATIONS,
+    BucketNotFoundError,
+    Fault,
+    FaultSet,
+    ObjectRecord,
+    OciEmulator,
+    RequestLog,
+    RequestRecord,
+)
+
+if TYPE_CHECKING:
+    from oci_emulator.oci_config import (
+        FAKE_TENANCY,
+        FAKE_USER,
+        ApiKeyPair,
+        make_api_key,
+        make_oci_config,
+    )
+
+# Names of oci_config (which imports the oci SDK and cryptography), loaded on first access.
+_OCI_CONFIG_NAMES = frozenset(
+    {"ApiKeyPair", "FAKE_TENANCY", "FAKE_USER", "make_api_key", "make_oci_config"}
+)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _OCI_CONFIG_NAMES:
+        from oci_emulator import oci_config
+
+        return getattr(oci_config, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+__all__ = [
+    "DEFAULT_FILE_ID",
+    "FAKE_TENANCY",
+    "FAKE_USER",
+    "FOCUS_COLUMNS",
+    "LEGACY_REPORT_NAMES",
+    "OPERATIONS",
+    "TENANCY_OCID",
+    "ApiKeyPair",
+    "BucketNotFoundError",
+    "Fault",
+    "FaultSet",
+    "ObjectRecord",
+    "OciEmulator",
+    "RequestLog",
+    "RequestRecord",
+    "focus_report_bytes",
+    "focus_report_csv",
+    "seed_focus_reports",
+    "make_api_key",
+    "make_oci_config",
+    "report_name",
+]
