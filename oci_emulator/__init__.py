@@ -11,10 +11,13 @@ It lives beside the ``focus_pipeline`` package, not in it: it is not part of the
 Docker image. Tests (pytest's ``pythonpath``), the demo and the benchmarks import it from the
 repository root; ``python -m oci_emulator`` (run from the root) serves it as a process.
 
-Modules: ``oci_server`` (``OciEmulator`` and the REST API it serves), ``focus_data``
+Modules: ``server`` (``OciEmulator``, the façade), ``handler`` (HTTP request handling),
+``wire`` (request bodies in, paced responses out), ``routing`` (URL patterns to operations),
+``protocol`` (API constants and header helpers), ``storage`` and ``objects`` (buckets and
+objects on disk), ``faults``, ``request_log``, ``signatures`` (API keys), ``focus_data``
 (synthetic reports), ``oci_config`` (a throwaway SDK config), ``__main__`` (the process).
 
-Dependencies: ``oci_server`` and ``focus_data`` use the standard library only, plus
+Dependencies: the server modules and ``focus_data`` use the standard library only, plus
 ``cryptography``, imported lazily, once API keys are registered for signature checks.
 ``oci_config`` needs the ``oci`` SDK and ``cryptography``; its names below are loaded on first
 use, so ``import oci_emulator`` and ``python -m oci_emulator`` do not import the SDK.
@@ -24,6 +27,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from oci_emulator.faults import Fault, FaultSet
 from oci_emulator.focus_data import (
     DEFAULT_FILE_ID,
     FOCUS_COLUMNS,
@@ -34,16 +38,11 @@ from oci_emulator.focus_data import (
     report_name,
     seed_focus_reports,
 )
-from oci_emulator.oci_server import (
-    OPERATIONS,
-    BucketNotFoundError,
-    Fault,
-    FaultSet,
-    ObjectRecord,
-    OciEmulator,
-    RequestLog,
-    RequestRecord,
-)
+from oci_emulator.objects import ObjectRecord
+from oci_emulator.request_log import RequestLog, RequestRecord
+from oci_emulator.routing import OPERATIONS
+from oci_emulator.server import OciEmulator
+from oci_emulator.storage import BucketNotFoundError
 
 if TYPE_CHECKING:
     from oci_emulator.oci_config import (

@@ -17,7 +17,7 @@ from pathlib import Path
 from types import FrameType
 
 from oci_emulator.focus_data import TENANCY_OCID, seed_focus_reports
-from oci_emulator.oci_server import OciEmulator
+from oci_emulator.server import OciEmulator
 
 log = logging.getLogger("oci_emulator")
 
