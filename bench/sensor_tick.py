@@ -28,6 +28,7 @@ import dagster as dg
 
 from focus_pipeline.defs import build_definitions
 from focus_pipeline.defs.state import files_copied_event, today_utc
+from focus_pipeline.lib.naming import OCI_REPORTS_PREFIX
 from focus_pipeline.lib.plan import OciObject
 from focus_pipeline.lib.transfer import CopyResult
 from focus_pipeline.settings import load_settings
@@ -59,7 +60,7 @@ def seed(emu: OciEmulator, instance: dg.DagsterInstance, days: int) -> None:
         day = today_utc() - dt.timedelta(days=offset)
         landed = []
         for i in range(OBJECTS_PER_DAY):
-            name = f"FOCUS Reports/{day:%Y/%m/%d}/{i:016d}-00001.csv.gz"
+            name = f"{OCI_REPORTS_PREFIX}{day:%Y/%m/%d}/{i:016d}-00001.csv.gz"
             record = emu.put_object(TENANCY_OCID, name, b"x" * 64)
             obj = OciObject(name=name, size=64, etag=record["etag"], md5=record["md5"])
             key = f"byod/{day.isoformat()}_{i:016d}-00001.csv.gz"

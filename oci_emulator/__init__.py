@@ -17,16 +17,20 @@ Modules: ``server`` (``OciEmulator``, the façade), ``handler`` (HTTP request ha
 objects on disk), ``faults``, ``request_log``, ``signatures`` (API keys), ``focus_data``
 (synthetic reports), ``oci_config`` (a throwaway SDK config), ``__main__`` (the process).
 
-Dependencies: the server modules and ``focus_data`` use the standard library only, plus
-``cryptography``, imported lazily, once API keys are registered for signature checks.
-``oci_config`` needs the ``oci`` SDK and ``cryptography``; its names below are loaded on first
-use, so ``import oci_emulator`` and ``python -m oci_emulator`` do not import the SDK.
+Dependencies: the server modules use the standard library only, plus ``cryptography``, imported
+lazily, once API keys are registered for signature checks. ``focus_data`` (and this package,
+which re-exports it) imports the reports prefix from ``focus_pipeline.lib.naming``: the
+emulator may import ``focus_pipeline.lib`` (pure Python, no Dagster) and nothing else of
+``focus_pipeline`` (never ``defs``, ``settings`` or ``cli``). ``oci_config`` needs the ``oci``
+SDK and ``cryptography``; its names below are loaded on first use, so ``import oci_emulator``
+and ``python -m oci_emulator`` do not import the SDK.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from focus_pipeline.lib.naming import OCI_REPORTS_PREFIX
 from oci_emulator.faults import Fault, FaultSet
 from oci_emulator.focus_data import (
     DEFAULT_FILE_ID,
@@ -73,6 +77,7 @@ __all__ = [
     "FAKE_USER",
     "FOCUS_COLUMNS",
     "LEGACY_REPORT_NAMES",
+    "OCI_REPORTS_PREFIX",
     "OPERATIONS",
     "TENANCY_OCID",
     "ApiKeyPair",

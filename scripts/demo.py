@@ -189,12 +189,13 @@ def up() -> int:
 
 def add_report() -> int:
     """PUT a fresh report into today's folder through the emulator's REST API."""
+    from focus_pipeline.lib.naming import OCI_REPORTS_PREFIX
     from oci_emulator import TENANCY_OCID, focus_report_bytes
 
     oci_port, _, _ = ports()
     today = dt.datetime.now(dt.timezone.utc).date()
     file_id = f"{int(time.time()):016d}"
-    name = f"FOCUS Reports/{today:%Y/%m/%d}/{file_id}-00001.csv.gz"
+    name = f"{OCI_REPORTS_PREFIX}{today:%Y/%m/%d}/{file_id}-00001.csv.gz"
     url = f"http://127.0.0.1:{oci_port}/n/bling/b/{TENANCY_OCID}/o/{quote(name, safe='')}"
     body = focus_report_bytes(today, rows=500, seed=int(time.time()))
     request = urllib.request.Request(
