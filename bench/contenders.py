@@ -18,9 +18,10 @@ import data
 import procmon
 import servers
 
+from focus_pipeline.lib.naming import OCI_REPORTS_PREFIX
+
 DAGSTER = str(Path(servers.PYTHON).parent / "dagster")
 BENCH = Path(__file__).resolve().parent
-OCI_PREFIX = "FOCUS Reports/"
 # rclone's recommended hand tuning for many files over a slow link (issue 5's figures).
 RCLONE_TUNED_FLAGS = (
     "--transfers",
@@ -49,7 +50,7 @@ class Workload:
 
     @property
     def folder(self) -> str:
-        return f"{OCI_PREFIX}{self.day.replace('-', '/')}/"
+        return f"{OCI_REPORTS_PREFIX}{self.day.replace('-', '/')}/"
 
     @property
     def total_bytes(self) -> int:

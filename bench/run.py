@@ -1,6 +1,6 @@
 """``make bench``: the pipeline against rclone and the machine's ceilings, on the same copies.
 
-Starts the OCI emulator (``python -m focus_pipeline.emulator``) and ``rclone serve s3`` (a local
+Starts the OCI emulator (``python -m oci_emulator``) and ``rclone serve s3`` (a local
 directory) on loopback, each in its own process; seeds one day folder per workload with random
 bytes; runs every contender of a workload in turn, ``rounds`` times, rotating who goes first;
 verifies every copy byte for byte; prints a table and rewrites the results section of
@@ -17,9 +17,14 @@ import concurrent.futures as cf
 import json
 import os
 import shutil
+import sys
 import time
 from dataclasses import asdict
 from pathlib import Path
+
+# oci_emulator is not installed (pyproject.toml ships focus_pipeline only): import it from the
+# repository root.
+sys.path.append(str(Path(__file__).resolve().parents[1]))
 
 import contenders
 import data
@@ -225,7 +230,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _oci_config(directory: Path) -> Path:
     """A throwaway RSA key and config: the SDK (and rclone) sign with it; nothing checks it."""
-    from focus_pipeline.emulator.oci_config import make_oci_config
+    from oci_emulator import make_oci_config
 
     config_file, _ = make_oci_config(directory)
     return config_file

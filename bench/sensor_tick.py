@@ -15,21 +15,24 @@ import argparse
 import datetime as dt
 import os
 import statistics
+import sys
 import tempfile
 import time
 from pathlib import Path
+
+# oci_emulator is not installed (pyproject.toml ships focus_pipeline only): import it from the
+# repository root.
+sys.path.append(str(Path(__file__).resolve().parents[1]))
 
 import dagster as dg
 
 from focus_pipeline.defs import build_definitions
 from focus_pipeline.defs.state import files_copied_event, today_utc
-from focus_pipeline.emulator import OciEmulator
-from focus_pipeline.emulator.focus_data import TENANCY_OCID
-from focus_pipeline.emulator.oci_config import make_oci_config
-from focus_pipeline.lib.naming import S3Layout
+from focus_pipeline.lib.naming import OCI_REPORTS_PREFIX, S3Layout
 from focus_pipeline.lib.plan import OciObject
 from focus_pipeline.lib.transfer import CopyResult
 from focus_pipeline.settings import load_settings
+from oci_emulator import TENANCY_OCID, OciEmulator, make_oci_config
 
 OBJECTS_PER_DAY = 100
 TICKS = 5
@@ -57,7 +60,7 @@ def seed(emu: OciEmulator, instance: dg.DagsterInstance, days: int) -> None:
         day = today_utc() - dt.timedelta(days=offset)
         landed = []
         for i in range(OBJECTS_PER_DAY):
-            name = f"FOCUS Reports/{day:%Y/%m/%d}/{i:016d}-00001.csv.gz"
+            name = f"{OCI_REPORTS_PREFIX}{day:%Y/%m/%d}/{i:016d}-00001.csv.gz"
             record = emu.put_object(TENANCY_OCID, name, b"x" * 64)
             obj = OciObject(name=name, size=64, etag=record["etag"], md5=record["md5"])
             key = f"byod/{day.isoformat()}_{i:016d}-00001.csv.gz"

@@ -54,7 +54,7 @@ def _wait_for(check, what: str, timeout: float = 30.0) -> None:  # type: ignore[
 
 
 class Emulator:
-    """``python -m focus_pipeline.emulator`` with an empty bucket, plus its REST helpers."""
+    """``python -m oci_emulator`` with an empty bucket, plus its REST helpers."""
 
     def __init__(self, workdir: Path) -> None:
         self.workdir = workdir
@@ -63,7 +63,7 @@ class Emulator:
         self.log = open(workdir / "emulator.log", "wb")  # noqa: SIM115 - closed in stop()
         ready = workdir / "emulator.ready"
         cmd = [
-            PYTHON, "-m", "focus_pipeline.emulator",
+            PYTHON, "-m", "oci_emulator",
             "--port", str(self.port),
             "--namespace", NAMESPACE,
             "--bucket", TENANCY,

@@ -13,8 +13,8 @@ import boto3
 import pytest
 from moto.server import ThreadedMotoServer
 
-from focus_pipeline.emulator import OciEmulator
 from focus_pipeline_tests.oci_helpers import make_oci_config
+from oci_emulator import OciEmulator
 
 TENANCY = "ocid1.tenancy.oc1..aaaaaaaaned4fkpkisbwjlr56u7cj63lf3wffbilvqknstgtvzub7vhqkggq"
 NAMESPACE = "bling"

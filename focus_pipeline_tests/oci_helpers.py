@@ -9,7 +9,7 @@ from pathlib import Path
 
 import oci
 
-from focus_pipeline.emulator.oci_config import make_oci_config
+from oci_emulator import make_oci_config
 
 __all__ = ["make_client", "make_oci_config"]
 

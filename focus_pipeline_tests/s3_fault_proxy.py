@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlparse
 
-from focus_pipeline.emulator.oci_server import FaultSet
+from oci_emulator import FaultSet
 
 FAULT_KINDS = ("error", "cut_request", "lost_response")
 WRITE_OPS = ("PutObject", "CompleteMultipartUpload")

@@ -8,9 +8,9 @@ import pytest
 
 from focus_pipeline.defs import build_definitions
 from focus_pipeline.defs.resources import ByodS3Resource
-from focus_pipeline.emulator import OciEmulator
 from focus_pipeline.settings import load_settings
 from focus_pipeline_tests.conftest import TENANCY, b64md5, open_uploads, s3_contents
+from oci_emulator import OciEmulator
 
 DAY = "2024-11-28"
 FOLDER = "FOCUS Reports/2024/11/28/"
@@ -143,7 +143,7 @@ def test_empty_day_succeeds_with_a_note(defs, oci_emulator) -> None:
 def test_failed_files_fail_the_run_but_landed_files_are_not_copied_again(
     defs, oci_emulator, s3_client, s3_bucket
 ) -> None:
-    from focus_pipeline.emulator import Fault
+    from oci_emulator import Fault
 
     seed(oci_emulator, {f"f{i}.csv.gz": os.urandom(100 + i) for i in range(10)})
     oci_emulator.faults.add(Fault(op="GetObject", name_pattern=r"f[789]\.csv\.gz$", status=400))
@@ -211,7 +211,7 @@ def test_api_key_given_by_value_in_the_environment_copies_a_day(
 ) -> None:
     """FOCUS_OCI_AUTH=api_key (Dagster+ Serverless, no key file): the emulator checks every
     signature against the registered public key, and the key only ever travels as an EnvVar."""
-    from focus_pipeline.emulator.oci_config import make_api_key
+    from oci_emulator import make_api_key
 
     user = "ocid1.user.oc1..aaaaaaaaapikeyassettestuser4m2q7wv3s2vkx4n6bq2pl3xj7o4fk"
     key = make_api_key(pass_phrase="phrase-of-the-key")

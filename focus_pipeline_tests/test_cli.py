@@ -22,10 +22,10 @@ import yaml
 from focus_pipeline.cli import main
 from focus_pipeline.defs import build_definitions
 from focus_pipeline.defs.state import BYOD_ASSET
-from focus_pipeline.emulator.oci_server import Fault
 from focus_pipeline.settings import FocusSettings, load_settings
 from focus_pipeline_tests.conftest import TENANCY, b64md5, free_port, s3_contents
 from focus_pipeline_tests.instances import ROOT, dagster_home, environ
+from oci_emulator import Fault
 
 CLI = str(Path(sys.executable).parent / "focus-pipeline")
 SECRET = "wJalrXUtnFEMI-not-a-real-secret-K7MDENG"
@@ -376,7 +376,7 @@ def test_oci_setup_prints_the_tested_iam_policy() -> None:
 def test_check_with_an_api_key_given_in_dotenv(focus_env, oci_emulator, tmp_path) -> None:
     """The key by value (FOCUS_OCI_AUTH=api_key) from a .env file: the command loads it into
     the environment, as dagster dev does, so the resource's EnvVar finds it."""
-    from focus_pipeline.emulator.oci_config import make_api_key
+    from oci_emulator import make_api_key
 
     user = "ocid1.user.oc1..aaaaaaaaclitestapikeyuser4m2q7wv3s2vkx4n6bq2pl3xj7o4fk5"
     key = make_api_key()

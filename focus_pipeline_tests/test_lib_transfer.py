@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pytest
 
-from focus_pipeline.emulator import Fault, OciEmulator
 from focus_pipeline.lib.errors import VerificationError
 from focus_pipeline.lib.oci_source import OciConnection, OciReportSource
 from focus_pipeline.lib.plan import OciObject, PlannedCopy
@@ -26,6 +25,7 @@ from focus_pipeline.lib.transfer import (
     copy_all,
 )
 from focus_pipeline_tests.conftest import NAMESPACE, TENANCY, b64md5, open_uploads, s3_contents
+from oci_emulator import Fault, OciEmulator
 
 OPTIONS = TransferOptions(part_size=5 * MIB, streams_per_file=3, max_concurrent_files=3)
 PREFIX = "FOCUS Reports/2024/11/28/"

@@ -30,15 +30,16 @@ import oci
 import pytest
 import urllib3
 
-from focus_pipeline.emulator import Fault, OciEmulator
-from focus_pipeline.emulator.focus_data import (
+from focus_pipeline_tests.oci_helpers import make_client
+from oci_emulator import (
     FOCUS_COLUMNS,
     LEGACY_REPORT_NAMES,
+    Fault,
+    OciEmulator,
     focus_report_bytes,
     report_name,
     seed_focus_reports,
 )
-from focus_pipeline_tests.oci_helpers import make_client
 
 NS = "bling"
 BUCKET = "ocid1.tenancy.oc1..aaaaaaaatestbucket"
@@ -524,7 +525,7 @@ def test_cli_runs_and_stops_cleanly(tmp_path: Path) -> None:
         [
             sys.executable,
             "-m",
-            "focus_pipeline.emulator",
+            "oci_emulator",
             "--port",
             "0",
             "--bucket",

@@ -33,7 +33,6 @@ from botocore.exceptions import (
 
 from focus_pipeline.defs import build_definitions
 from focus_pipeline.defs.resources import ByodS3Resource
-from focus_pipeline.emulator import Fault, OciEmulator
 from focus_pipeline.lib import oci_source
 from focus_pipeline.lib.errors import describe_failure, is_retryable
 from focus_pipeline.lib.oci_source import OciConnection, OciReportSource
@@ -50,6 +49,7 @@ from focus_pipeline_tests.conftest import (
     s3_contents,
 )
 from focus_pipeline_tests.s3_fault_proxy import S3Fault, S3FaultProxy
+from oci_emulator import Fault, OciEmulator
 
 log = logging.getLogger(__name__)
 DAY = "2024-11-28"

@@ -2,8 +2,8 @@
 
 import pytest
 
-from focus_pipeline.emulator.oci_config import make_api_key
 from focus_pipeline.settings import SettingsError, load_settings
+from oci_emulator import make_api_key
 
 OCID = "ocid1.tenancy.oc1..aaaaaaaaned4fkpkisbwjlr56u7cj63lf3wffbilvqknstgtvzub7vhqkggq"
 

@@ -28,6 +28,9 @@ from pathlib import Path
 from urllib.parse import quote
 
 ROOT = Path(__file__).resolve().parents[1]
+# oci_emulator is not installed (pyproject.toml ships focus_pipeline only): import it from the
+# repository root.
+sys.path.append(str(ROOT))
 DEMO = ROOT / ".demo"
 BIN = Path(sys.executable).parent
 S3_BUCKET = "umbrella-byod-demo"
@@ -56,8 +59,7 @@ def wait_http(url: str, timeout: float = 60) -> None:
 
 
 def demo_env(oci_port: int, s3_port: int) -> dict[str, str]:
-    from focus_pipeline.emulator.focus_data import TENANCY_OCID
-    from focus_pipeline.emulator.oci_config import make_oci_config
+    from oci_emulator import TENANCY_OCID, make_oci_config
 
     config_file = DEMO / "oci" / "oci_config"
     if not config_file.exists():
@@ -125,7 +127,7 @@ def up() -> int:
             [
                 sys.executable,
                 "-m",
-                "focus_pipeline.emulator",
+                "oci_emulator",
                 "--port",
                 str(oci_port),
                 "--data-dir",
@@ -187,12 +189,13 @@ def up() -> int:
 
 def add_report() -> int:
     """PUT a fresh report into today's folder through the emulator's REST API."""
-    from focus_pipeline.emulator.focus_data import TENANCY_OCID, focus_report_bytes
+    from focus_pipeline.lib.naming import OCI_REPORTS_PREFIX
+    from oci_emulator import TENANCY_OCID, focus_report_bytes
 
     oci_port, _, _ = ports()
     today = dt.datetime.now(dt.timezone.utc).date()
     file_id = f"{int(time.time()):016d}"
-    name = f"FOCUS Reports/{today:%Y/%m/%d}/{file_id}-00001.csv.gz"
+    name = f"{OCI_REPORTS_PREFIX}{today:%Y/%m/%d}/{file_id}-00001.csv.gz"
     url = f"http://127.0.0.1:{oci_port}/n/bling/b/{TENANCY_OCID}/o/{quote(name, safe='')}"
     body = focus_report_bytes(today, rows=500, seed=int(time.time()))
     request = urllib.request.Request(

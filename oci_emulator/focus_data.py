@@ -18,6 +18,8 @@ import random
 from datetime import date, timedelta
 from typing import Any, Protocol
 
+from focus_pipeline.lib.naming import OCI_REPORTS_PREFIX
+
 FOCUS_COLUMNS: tuple[str, ...] = (
     "AvailabilityZone",
     "BilledCost",
@@ -71,7 +73,6 @@ FOCUS_COLUMNS: tuple[str, ...] = (
 )
 assert len(FOCUS_COLUMNS) == 49
 
-FOCUS_PREFIX = "FOCUS Reports/"
 DEFAULT_FILE_ID = "0001000002103533"
 LEGACY_REPORT_NAMES: tuple[str, ...] = (
     "reports/cost-csv/0001000000858405.csv.gz",
@@ -187,7 +188,7 @@ class PutCallable(Protocol):
 
 def report_name(day: date, file_id: str = DEFAULT_FILE_ID, seq: int = 1) -> str:
     """Object name Oracle uses for one FOCUS report file of ``day``."""
-    return f"{FOCUS_PREFIX}{day:%Y/%m/%d}/{file_id}-{seq:05d}.csv.gz"
+    return f"{OCI_REPORTS_PREFIX}{day:%Y/%m/%d}/{file_id}-{seq:05d}.csv.gz"
 
 
 def _ocid(rng: random.Random, kind: str, realm_region: str = "") -> str:

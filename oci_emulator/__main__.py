@@ -16,15 +16,15 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from types import FrameType
 
-from focus_pipeline.emulator.focus_data import TENANCY_OCID, seed_focus_reports
-from focus_pipeline.emulator.oci_server import OciEmulator
+from oci_emulator.focus_data import TENANCY_OCID, seed_focus_reports
+from oci_emulator.server import OciEmulator
 
-log = logging.getLogger("focus_pipeline.emulator")
+log = logging.getLogger("oci_emulator")
 
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
-        prog="python -m focus_pipeline.emulator",
+        prog="python -m oci_emulator",
         description="OCI Object Storage emulator seeded with synthetic FOCUS reports.",
     )
     p.add_argument("--host", default="127.0.0.1")
