@@ -1,10 +1,13 @@
-"""Shared fixtures: a moto S3 server and the OCI emulator, both spoken to over real HTTP."""
+"""Shared fixtures: a moto S3 server and the OCI emulator, both spoken to over real HTTP, the
+S3 fault proxy, the retry counter and the IAM-enforcing S3 (from ``support``).
+
+Fixtures only: constants and helpers live in ``focus_pipeline_tests.support``, and test files
+import them from there, never from this module.
+"""
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import socket
+import logging
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,21 +17,16 @@ import pytest
 from moto.server import ThreadedMotoServer
 
 from focus_pipeline.emulator import OciEmulator
-from focus_pipeline_tests.oci_helpers import make_oci_config
-
-TENANCY = "ocid1.tenancy.oc1..aaaaaaaaned4fkpkisbwjlr56u7cj63lf3wffbilvqknstgtvzub7vhqkggq"
-NAMESPACE = "bling"
-REGION = "us-east-1"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def b64md5(data: bytes) -> str:
-    return base64.b64encode(hashlib.md5(data).digest()).decode()
+from focus_pipeline_tests.support import (
+    NAMESPACE,
+    REGION,
+    TENANCY,
+    RetryLog,
+    S3FaultProxy,
+    free_port,
+    make_oci_config,
+)
+from focus_pipeline_tests.support.iam import iam_s3  # noqa: F401 (a fixture, registered here)
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -107,16 +105,18 @@ def focus_env(
     return env
 
 
-def s3_contents(s3_client, bucket: str) -> dict[str, str]:  # type: ignore[no-untyped-def]
-    """Every key in the bucket with the base64 MD5 of its bytes (read back, not the ETag)."""
-    out = {}
-    for page in s3_client.get_paginator("list_objects_v2").paginate(Bucket=bucket):
-        for obj in page.get("Contents", []):
-            body = s3_client.get_object(Bucket=bucket, Key=obj["Key"])["Body"].read()
-            out[obj["Key"]] = b64md5(body)
-    return out
+@pytest.fixture
+def proxy(s3_endpoint: str) -> Iterator[S3FaultProxy]:
+    """The S3 fault proxy in front of the shared moto server."""
+    p = S3FaultProxy(s3_endpoint, seed=7).start()
+    yield p
+    p.stop()
 
 
-def open_uploads(s3_client, bucket: str) -> list[str]:  # type: ignore[no-untyped-def]
-    resp = s3_client.list_multipart_uploads(Bucket=bucket)
-    return [u["Key"] for u in resp.get("Uploads", [])]
+@pytest.fixture
+def retry_log() -> Iterator[RetryLog]:
+    handler = RetryLog()
+    logger = logging.getLogger("focus_pipeline.lib.retry")
+    logger.addHandler(handler)
+    yield handler
+    logger.removeHandler(handler)

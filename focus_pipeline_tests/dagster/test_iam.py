@@ -17,7 +17,6 @@ import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import boto3
@@ -28,9 +27,8 @@ from botocore.exceptions import ClientError
 from focus_pipeline.defs import build_definitions
 from focus_pipeline.lib.transfer import MIB
 from focus_pipeline.settings import load_settings
-from focus_pipeline_tests.conftest import REGION, TENANCY, b64md5, free_port
+from focus_pipeline_tests.support import REGION, ROOT, TENANCY, b64md5, free_port
 
-ROOT = Path(__file__).resolve().parents[1]
 MOTO_SERVER = os.path.join(os.path.dirname(sys.executable), "moto_server")
 BUCKET = "byod-iam"
 PREFIX = "byod/acct-1"

@@ -38,11 +38,11 @@ from focus_pipeline.emulator.focus_data import (
     report_name,
     seed_focus_reports,
 )
-from focus_pipeline_tests.oci_helpers import make_client
+from focus_pipeline_tests.support import make_client
 
 NS = "bling"
 BUCKET = "ocid1.tenancy.oc1..aaaaaaaatestbucket"
-REPO_ROOT = Path(__file__).resolve().parents[1]
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 def b64md5(data: bytes) -> str:

@@ -21,8 +21,7 @@ import dagster as dg
 
 from focus_pipeline.defs.state import BYOD_ASSET
 from focus_pipeline.lib.transfer import MIB
-from focus_pipeline_tests.conftest import TENANCY, open_uploads, s3_contents
-from focus_pipeline_tests.instances import dagster_home, environ
+from focus_pipeline_tests.support import TENANCY, dagster_home, environ, open_uploads, s3_contents
 
 DAY = "2024-11-28"
 NAME = "0001000002103533-00001.csv.gz"

@@ -27,8 +27,7 @@ from focus_pipeline.emulator.oci_config import make_api_key, make_oci_config
 from focus_pipeline.lib.connectivity import CHECK_KEY_PREFIX, check_oci, check_s3, check_settings
 from focus_pipeline.lib.oci_source import ApiKey, OciConnection
 from focus_pipeline.settings import load_settings
-from focus_pipeline_tests.conftest import NAMESPACE, REGION, TENANCY, b64md5, free_port
-from focus_pipeline_tests.instances import ROOT
+from focus_pipeline_tests.support import NAMESPACE, REGION, ROOT, TENANCY, b64md5, free_port
 
 PREFIX = "FOCUS Reports/"
 DAY = "2024-11-28"

@@ -11,7 +11,7 @@ from focus_pipeline.defs.state import BYOD_ASSET, OCI_ASSET, today_utc
 from focus_pipeline.emulator import Fault, OciEmulator
 from focus_pipeline.lib.errors import OciAccessError
 from focus_pipeline.settings import load_settings
-from focus_pipeline_tests.conftest import TENANCY
+from focus_pipeline_tests.support import TENANCY
 
 SENSOR = "oci_focus_reports_sensor"
 

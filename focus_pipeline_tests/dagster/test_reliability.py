@@ -41,15 +41,16 @@ from focus_pipeline.lib.plan import PlannedCopy
 from focus_pipeline.lib.retry import MAX_BACKOFF_SECONDS, RetryPolicy
 from focus_pipeline.lib.transfer import MIB, TransferOptions, copy_all
 from focus_pipeline.settings import SettingsError, load_settings
-from focus_pipeline_tests.conftest import (
+from focus_pipeline_tests.support import (
     NAMESPACE,
     REGION,
     TENANCY,
+    S3Fault,
+    S3FaultProxy,
     b64md5,
     open_uploads,
     s3_contents,
 )
-from focus_pipeline_tests.s3_fault_proxy import S3Fault, S3FaultProxy
 
 log = logging.getLogger(__name__)
 DAY = "2024-11-28"

@@ -10,7 +10,7 @@ from focus_pipeline.defs import build_definitions
 from focus_pipeline.defs.resources import ByodS3Resource
 from focus_pipeline.emulator import OciEmulator
 from focus_pipeline.settings import load_settings
-from focus_pipeline_tests.conftest import TENANCY, b64md5, open_uploads, s3_contents
+from focus_pipeline_tests.support import TENANCY, b64md5, open_uploads, s3_contents
 
 DAY = "2024-11-28"
 FOLDER = "FOCUS Reports/2024/11/28/"

@@ -25,7 +25,7 @@ from focus_pipeline.lib.transfer import (
     choose_part_size,
     copy_all,
 )
-from focus_pipeline_tests.conftest import NAMESPACE, TENANCY, b64md5, open_uploads, s3_contents
+from focus_pipeline_tests.support import NAMESPACE, TENANCY, b64md5, open_uploads, s3_contents
 
 OPTIONS = TransferOptions(part_size=5 * MIB, streams_per_file=3, max_concurrent_files=3)
 PREFIX = "FOCUS Reports/2024/11/28/"

@@ -24,8 +24,15 @@ from focus_pipeline.defs import build_definitions
 from focus_pipeline.defs.state import BYOD_ASSET
 from focus_pipeline.emulator.oci_server import Fault
 from focus_pipeline.settings import FocusSettings, load_settings
-from focus_pipeline_tests.conftest import TENANCY, b64md5, free_port, s3_contents
-from focus_pipeline_tests.instances import ROOT, dagster_home, environ
+from focus_pipeline_tests.support import (
+    ROOT,
+    TENANCY,
+    b64md5,
+    dagster_home,
+    environ,
+    free_port,
+    s3_contents,
+)
 
 CLI = str(Path(sys.executable).parent / "focus-pipeline")
 SECRET = "wJalrXUtnFEMI-not-a-real-secret-K7MDENG"

@@ -20,6 +20,7 @@ from focus_pipeline.lib.retry import RetryPolicy
 from focus_pipeline.lib.sweep import list_prefix, sweep_stale_uploads
 from focus_pipeline.lib.transfer import MIB
 from focus_pipeline.settings import load_settings
+from focus_pipeline_tests.support import TENANCY
 
 AGE = dt.timedelta(hours=24)
 MOTO_INITIATED = dt.datetime(2010, 11, 10, 20, 48, 33, tzinfo=dt.timezone.utc)
@@ -143,8 +144,6 @@ def test_the_asset_sweeps_before_it_copies_unless_turned_off(
     hours, monkeypatch, focus_env, oci_emulator, s3_client, s3_bucket
 ) -> None:
     """A run killed outright left an upload open; the next run of any day aborts it."""
-    from focus_pipeline_tests.conftest import TENANCY
-
     monkeypatch.setenv("FOCUS_STALE_UPLOAD_HOURS", hours)
     killed = "byod/acct-1/2024-11-27_0001000002103533-00001.csv.gz"
     start_upload(s3_client, s3_bucket, killed)
