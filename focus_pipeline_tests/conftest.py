@@ -23,6 +23,7 @@ from focus_pipeline_tests.support import (
     TENANCY,
     RetryLog,
     S3FaultProxy,
+    focus_environment,
     free_port,
     make_oci_config,
 )
@@ -86,20 +87,12 @@ def focus_env(
     s3_bucket: str,
 ) -> dict[str, str]:
     """The pipeline's environment, pointing at the two local servers."""
-    env = {
-        "FOCUS_OCI_NAMESPACE": NAMESPACE,
-        "FOCUS_OCI_BUCKET": TENANCY,
-        "FOCUS_OCI_CONFIG_FILE": str(oci_config_file),
-        "FOCUS_OCI_ENDPOINT": oci_emulator.endpoint,
-        "FOCUS_S3_BUCKET": s3_bucket,
-        "FOCUS_S3_PREFIX": "byod/acct-1",
-        "FOCUS_S3_REGION": REGION,
-        "FOCUS_S3_ENDPOINT_URL": s3_endpoint,
-        "FOCUS_START_DATE": "2024-11-01",
-        "FOCUS_RETRY_BACKOFF_SECONDS": "0.05",
-        "FOCUS_PART_SIZE_MB": "5",
-        "FOCUS_STEP_RETRIES": "0",
-    }
+    env = focus_environment(
+        oci_endpoint=oci_emulator.endpoint,
+        oci_config_file=str(oci_config_file),
+        s3_endpoint=s3_endpoint,
+        s3_bucket=s3_bucket,
+    )
     for key, value in env.items():
         monkeypatch.setenv(key, value)
     return env

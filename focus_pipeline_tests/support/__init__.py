@@ -10,6 +10,7 @@ from focus_pipeline_tests.support.constants import NAMESPACE, REGION, ROOT, TENA
 from focus_pipeline_tests.support.helpers import (
     WAIT_SECONDS,
     b64md5,
+    focus_environment,
     free_port,
     open_upload_keys,
     open_uploads,
@@ -35,6 +36,7 @@ __all__ = [
     "b64md5",
     "dagster_home",
     "environ",
+    "focus_environment",
     "free_port",
     "make_client",
     "make_oci_config",

@@ -10,6 +10,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from focus_pipeline_tests.support.constants import NAMESPACE, REGION, TENANCY
+
 # Waits poll for an outcome until this deadline: generous, so that a loaded machine is slow
 # but never fails. How fast things are is the bench's business, not the tests'.
 WAIT_SECONDS = 120.0
@@ -89,3 +91,23 @@ def wait_for_port(port: int, proc: subprocess.Popen, timeout: float = WAIT_SECON
 
     if not wait_until(accepts, proc, timeout, interval=0.1):
         raise AssertionError(f"server on port {port} did not start (exit code {proc.poll()})")
+
+
+def focus_environment(
+    *, oci_endpoint: str, oci_config_file: str, s3_endpoint: str, s3_bucket: str
+) -> dict[str, str]:
+    """The pipeline's FOCUS_* variables for the tests, pointing at the given endpoints."""
+    return {
+        "FOCUS_OCI_NAMESPACE": NAMESPACE,
+        "FOCUS_OCI_BUCKET": TENANCY,
+        "FOCUS_OCI_CONFIG_FILE": oci_config_file,
+        "FOCUS_OCI_ENDPOINT": oci_endpoint,
+        "FOCUS_S3_BUCKET": s3_bucket,
+        "FOCUS_S3_PREFIX": "byod/acct-1",
+        "FOCUS_S3_REGION": REGION,
+        "FOCUS_S3_ENDPOINT_URL": s3_endpoint,
+        "FOCUS_START_DATE": "2024-11-01",
+        "FOCUS_RETRY_BACKOFF_SECONDS": "0.05",
+        "FOCUS_PART_SIZE_MB": "5",
+        "FOCUS_STEP_RETRIES": "0",
+    }
