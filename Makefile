@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install test lint format demo bench clean
+.PHONY: install test test-unit lint format demo bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -14,8 +14,13 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# Lint, then every layer of focus_pipeline_tests/: unit, integration, dagster, e2e.
 test: $(STAMP) lint
 	$(PY) -m pytest -q
+
+# The unit layer alone: no server, no Dagster instance, no subprocess; runs in seconds.
+test-unit: $(STAMP)
+	$(PY) -m pytest focus_pipeline_tests/unit -q
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
