@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install test lint check-defs format demo bench clean
+.PHONY: install test test-unit lint check-defs format demo bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -14,13 +14,19 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# Lint, the definitions as dg loads them, then every layer of focus_pipeline_tests/: unit,
+# integration, dagster, e2e.
 test: $(STAMP) lint check-defs
 	$(PY) -m pytest -q
 
+# The unit layer alone: no server, no Dagster instance; runs in seconds.
+test-unit: $(STAMP)
+	$(PY) -m pytest focus_pipeline_tests/unit -q
+
 # Loading the definitions needs the two required settings; example values are enough (an
 # existing .env or environment wins for every other variable).
-EXAMPLE_SETTINGS := VIRTUAL_ENV=$(abspath $(VENV)) FOCUS_OCI_BUCKET=ocid1.tenancy.oc1..aaaaaaaaexampleexampleexample \
-	FOCUS_S3_BUCKET=byod-example
+EXAMPLE_SETTINGS := VIRTUAL_ENV=$(abspath $(VENV)) \
+	FOCUS_OCI_BUCKET=ocid1.tenancy.oc1..aaaaaaaaexampleexampleexample FOCUS_S3_BUCKET=byod-example
 
 check-defs: $(STAMP)
 	$(EXAMPLE_SETTINGS) $(VENV)/bin/dg check defs

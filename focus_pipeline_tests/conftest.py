@@ -1,10 +1,13 @@
-"""Shared fixtures: a moto S3 server and the OCI emulator, both spoken to over real HTTP."""
+"""Shared fixtures: a moto S3 server and the OCI emulator, both spoken to over real HTTP, the
+S3 fault proxy, the retry counter and the IAM-enforcing S3 (from ``support``).
+
+Fixtures only: constants and helpers live in ``focus_pipeline_tests.support``, and test files
+import them from there, never from this module.
+"""
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import socket
+import logging
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,22 +16,18 @@ import boto3
 import pytest
 from moto.server import ThreadedMotoServer
 
-from focus_pipeline_tests.oci_helpers import make_oci_config
+from focus_pipeline_tests.support import (
+    NAMESPACE,
+    REGION,
+    TENANCY,
+    RetryLog,
+    S3FaultProxy,
+    focus_environment,
+    free_port,
+    make_oci_config,
+)
+from focus_pipeline_tests.support.iam import iam_s3  # noqa: F401 (a fixture, registered here)
 from oci_emulator import OciEmulator
-
-TENANCY = "ocid1.tenancy.oc1..aaaaaaaaned4fkpkisbwjlr56u7cj63lf3wffbilvqknstgtvzub7vhqkggq"
-NAMESPACE = "bling"
-REGION = "us-east-1"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def b64md5(data: bytes) -> str:
-    return base64.b64encode(hashlib.md5(data).digest()).decode()
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -88,35 +87,29 @@ def focus_env(
     s3_bucket: str,
 ) -> dict[str, str]:
     """The pipeline's environment, pointing at the two local servers."""
-    env = {
-        "FOCUS_OCI_NAMESPACE": NAMESPACE,
-        "FOCUS_OCI_BUCKET": TENANCY,
-        "FOCUS_OCI_CONFIG_FILE": str(oci_config_file),
-        "FOCUS_OCI_ENDPOINT": oci_emulator.endpoint,
-        "FOCUS_S3_BUCKET": s3_bucket,
-        "FOCUS_S3_PREFIX": "byod/acct-1",
-        "FOCUS_S3_REGION": REGION,
-        "FOCUS_S3_ENDPOINT_URL": s3_endpoint,
-        "FOCUS_START_DATE": "2024-11-01",
-        "FOCUS_RETRY_BACKOFF_SECONDS": "0.05",
-        "FOCUS_PART_SIZE_MB": "5",
-        "FOCUS_STEP_RETRIES": "0",
-    }
+    env = focus_environment(
+        oci_endpoint=oci_emulator.endpoint,
+        oci_config_file=str(oci_config_file),
+        s3_endpoint=s3_endpoint,
+        s3_bucket=s3_bucket,
+    )
     for key, value in env.items():
         monkeypatch.setenv(key, value)
     return env
 
 
-def s3_contents(s3_client, bucket: str) -> dict[str, str]:  # type: ignore[no-untyped-def]
-    """Every key in the bucket with the base64 MD5 of its bytes (read back, not the ETag)."""
-    out = {}
-    for page in s3_client.get_paginator("list_objects_v2").paginate(Bucket=bucket):
-        for obj in page.get("Contents", []):
-            body = s3_client.get_object(Bucket=bucket, Key=obj["Key"])["Body"].read()
-            out[obj["Key"]] = b64md5(body)
-    return out
+@pytest.fixture
+def proxy(s3_endpoint: str) -> Iterator[S3FaultProxy]:
+    """The S3 fault proxy in front of the shared moto server."""
+    p = S3FaultProxy(s3_endpoint, seed=7).start()
+    yield p
+    p.stop()
 
 
-def open_uploads(s3_client, bucket: str) -> list[str]:  # type: ignore[no-untyped-def]
-    resp = s3_client.list_multipart_uploads(Bucket=bucket)
-    return [u["Key"] for u in resp.get("Uploads", [])]
+@pytest.fixture
+def retry_log() -> Iterator[RetryLog]:
+    handler = RetryLog()
+    logger = logging.getLogger("focus_pipeline.lib.retry")
+    logger.addHandler(handler)
+    yield handler
+    logger.removeHandler(handler)

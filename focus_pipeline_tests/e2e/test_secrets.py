@@ -23,9 +23,7 @@ from cryptography.hazmat.primitives import serialization
 from dagster._serdes import serialize_value
 
 from focus_pipeline.lib.transfer import MIB
-from focus_pipeline_tests.conftest import TENANCY
-from focus_pipeline_tests.instances import dagster_home, environ
-from focus_pipeline_tests.s3_fault_proxy import S3Fault, S3FaultProxy
+from focus_pipeline_tests.support import TENANCY, S3Fault, S3FaultProxy, dagster_home, environ
 from oci_emulator import Fault, OciEmulator, make_api_key, make_oci_config
 
 GOOD_DAY, BAD_DAY = "2024-11-28", "2024-11-27"

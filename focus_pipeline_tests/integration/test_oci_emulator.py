@@ -30,7 +30,7 @@ import oci
 import pytest
 import urllib3
 
-from focus_pipeline_tests.oci_helpers import make_client
+from focus_pipeline_tests.support import WAIT_SECONDS, make_client
 from oci_emulator import (
     FOCUS_COLUMNS,
     LEGACY_REPORT_NAMES,
@@ -43,7 +43,7 @@ from oci_emulator import (
 
 NS = "bling"
 BUCKET = "ocid1.tenancy.oc1..aaaaaaaatestbucket"
-REPO_ROOT = Path(__file__).resolve().parents[1]
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 def b64md5(data: bytes) -> str:
@@ -474,7 +474,7 @@ def test_concurrent_reads(emu: OciEmulator, client: Any, bucket: str) -> None:
     for t in threads:
         t.start()
     for t in threads:
-        t.join(timeout=30)
+        t.join(timeout=WAIT_SECONDS)
     assert not errors and len(results) == 36 and all(r == body for r in results)
 
 
@@ -544,7 +544,7 @@ def test_cli_runs_and_stops_cleanly(tmp_path: Path) -> None:
         stderr=subprocess.STDOUT,
     )
     try:
-        deadline = time.monotonic() + 20
+        deadline = time.monotonic() + WAIT_SECONDS
         while not ready.exists():
             assert proc.poll() is None, proc.stdout.read() if proc.stdout else ""
             assert time.monotonic() < deadline, "emulator did not become ready"
@@ -557,7 +557,7 @@ def test_cli_runs_and_stops_cleanly(tmp_path: Path) -> None:
         assert len(listed) == 4
     finally:
         proc.send_signal(signal.SIGTERM)
-        out, _ = proc.communicate(timeout=10)
+        out, _ = proc.communicate(timeout=WAIT_SECONDS)
     assert proc.returncode == 0, out
     assert b"listening on http://127.0.0.1:" in out
     assert (tmp_path / "data" / "index.json").exists() and not ready.exists()

@@ -7,8 +7,7 @@ import subprocess
 import sys
 import time
 
-from focus_pipeline_tests.conftest import TENANCY, b64md5, s3_contents
-from focus_pipeline_tests.instances import dagster_home
+from focus_pipeline_tests.support import TENANCY, b64md5, dagster_home, s3_contents
 
 DEADLINE_SECONDS = 150
 DAEMON = os.path.join(os.path.dirname(sys.executable), "dagster-daemon")

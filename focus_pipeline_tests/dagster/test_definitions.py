@@ -4,7 +4,6 @@ import subprocess
 import sys
 
 import dagster as dg
-import pytest
 
 from focus_pipeline.defs import build_definitions
 from focus_pipeline.settings import load_settings
@@ -57,13 +56,6 @@ def test_missing_setting_fails_the_load_naming_the_variable(monkeypatch, tmp_pat
     )
     assert out.returncode != 0
     assert "FOCUS_OCI_BUCKET: is required" in out.stderr
-
-
-@pytest.mark.parametrize("module", ["focus_pipeline.lib.naming", "focus_pipeline.lib.transfer"])
-def test_lib_never_imports_dagster(module: str) -> None:
-    code = f"import sys, {module}; assert 'dagster' not in sys.modules, 'dagster imported'"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
-    assert out.returncode == 0, out.stderr
 
 
 def test_resources_reference_env_vars_but_get_normalised_values(focus_env, monkeypatch) -> None:

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+from focus_pipeline_tests.support.constants import ROOT
+
 PG = {"host": "127.0.0.1", "port": "5432", "user": "postgres", "db": "test"}
 
 

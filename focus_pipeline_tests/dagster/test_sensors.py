@@ -10,7 +10,7 @@ from focus_pipeline.defs import build_definitions
 from focus_pipeline.defs.state import BYOD_ASSET, OCI_ASSET, today_utc
 from focus_pipeline.lib.errors import OciAccessError
 from focus_pipeline.settings import load_settings
-from focus_pipeline_tests.conftest import TENANCY
+from focus_pipeline_tests.support import TENANCY
 from oci_emulator import Fault, OciEmulator
 
 SENSOR = "oci_focus_reports_sensor"

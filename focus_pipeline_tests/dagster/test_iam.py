@@ -1,26 +1,17 @@
-"""Least privilege: the documented BYOD policy is all the pipeline needs.
+"""Least privilege: the documented BYOD policy is all the pipeline needs to copy a day.
 
-A separate moto server enforces IAM (``INITIAL_NO_AUTH_ACTION_COUNT``: the first requests,
-which create the bucket, the users, their keys and policies, are free; every later one is
-signed and checked). It runs in its own process because moto keeps that switch and the request
-count in module globals, which the shared in-process server of the other tests must not see.
+Against the IAM-enforcing moto server of ``support.iam`` (``iam_s3``): a day runs through
+Dagster with a key holding exactly the documented policy, and with one lacking
+``s3:ListBucketMultipartUploads``. The connectivity check with the same keys:
+integration/test_connectivity.py; the policy in the docs against the deployed file:
+unit/test_deploy_files_and_docs.py.
 """
 
 from __future__ import annotations
 
-import json
 import os
-import re
-import socket
-import subprocess
-import sys
-import time
-from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-import boto3
 import dagster as dg
 import pytest
 from botocore.exceptions import ClientError
@@ -28,100 +19,8 @@ from botocore.exceptions import ClientError
 from focus_pipeline.defs import build_definitions
 from focus_pipeline.lib.transfer import MIB
 from focus_pipeline.settings import load_settings
-from focus_pipeline_tests.conftest import REGION, TENANCY, b64md5, free_port
-
-ROOT = Path(__file__).resolve().parents[1]
-MOTO_SERVER = os.path.join(os.path.dirname(sys.executable), "moto_server")
-BUCKET = "byod-iam"
-PREFIX = "byod/acct-1"
-USERS = ("pipeline", "pipeline-nolist", "admin")
-# create_bucket, then create_user + create_access_key + put_user_policy per user.
-SETUP_REQUESTS = 1 + 3 * len(USERS)
-
-
-def fill(policy: str) -> dict[str, Any]:
-    return json.loads(policy.replace("YOUR-BYOD-BUCKET", BUCKET).replace("YOUR/BYOD/PATH", PREFIX))
-
-
-def documented_policy() -> dict[str, Any]:
-    """The minimal policy exactly as docs/reliability.md gives it."""
-    text = (ROOT / "docs" / "reliability.md").read_text()
-    block = re.search(r"<!-- minimal-policy.*?```json\n(.*?)```", text, re.DOTALL)
-    assert block, "docs/reliability.md lost its minimal-policy block"
-    return fill(block.group(1))
-
-
-def test_the_documented_policy_is_the_one_deployed() -> None:
-    deployed = ROOT / "deploy" / "aws" / "byod-iam-policy.json"
-    assert documented_policy() == fill(deployed.read_text())
-
-
-@dataclass
-class IamS3:
-    endpoint: str
-    keys: dict[str, tuple[str, str]]
-
-    def client(self, user: str) -> Any:
-        key_id, secret = self.keys[user]
-        return boto3.client(
-            "s3",
-            endpoint_url=self.endpoint,
-            region_name=REGION,
-            aws_access_key_id=key_id,
-            aws_secret_access_key=secret,
-        )
-
-
-@pytest.fixture(scope="module")
-def iam_s3(tmp_path_factory: pytest.TempPathFactory) -> Iterator[IamS3]:
-    port = free_port()
-    log = open(tmp_path_factory.mktemp("moto") / "moto.log", "w")  # noqa: SIM115
-    proc = subprocess.Popen(
-        [MOTO_SERVER, "-H", "127.0.0.1", "-p", str(port)],
-        env={**os.environ, "INITIAL_NO_AUTH_ACTION_COUNT": str(SETUP_REQUESTS)},
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while True:  # a bare TCP connect: an HTTP probe would use up a free request
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                assert time.monotonic() < deadline and proc.poll() is None, "moto_server failed"
-                time.sleep(0.1)
-        endpoint = f"http://127.0.0.1:{port}"
-        boto3.client("s3", endpoint_url=endpoint, region_name=REGION).create_bucket(Bucket=BUCKET)
-        iam = boto3.client("iam", endpoint_url=endpoint, region_name=REGION)
-        policy = documented_policy()
-        policies = {
-            "pipeline": policy,
-            "pipeline-nolist": {
-                **policy,
-                "Statement": [
-                    s for s in policy["Statement"] if s["Action"] != "s3:ListBucketMultipartUploads"
-                ],
-            },
-            "admin": {
-                "Version": "2012-10-17",
-                "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}],
-            },
-        }
-        keys = {}
-        for user in USERS:
-            iam.create_user(UserName=user)
-            key = iam.create_access_key(UserName=user)["AccessKey"]
-            keys[user] = (key["AccessKeyId"], key["SecretAccessKey"])
-            iam.put_user_policy(
-                UserName=user, PolicyName="byod", PolicyDocument=json.dumps(policies[user])
-            )
-        yield IamS3(endpoint, keys)
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
-        log.close()
+from focus_pipeline_tests.support import TENANCY, b64md5
+from focus_pipeline_tests.support.iam import BUCKET, PREFIX, IamS3
 
 
 def run_day(

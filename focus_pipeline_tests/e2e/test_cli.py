@@ -1,14 +1,13 @@
-"""The `focus-pipeline` console script (check, status, sync), and the deployment files and docs
-that tell people how to run it.
+"""The `focus-pipeline` console script (check, status, sync).
 
 The console script runs as a subprocess with the environment a user would have, against the
-OCI emulator and moto over HTTP and a real DAGSTER_HOME (the repo's dagster.yaml on SQLite;
-deploy/postgres/dagster.yaml on the real PostgreSQL server).
+OCI emulator and moto over HTTP and a real DAGSTER_HOME (the repo's dagster.yaml on SQLite).
+What it refuses before touching anything: unit/test_cli.py; the deployment files and docs that
+tell people how to run it: unit/test_deploy_files_and_docs.py and test_deploy_postgres.py.
 """
 
 from __future__ import annotations
 
-import configparser
 import os
 import re
 import subprocess
@@ -16,15 +15,18 @@ import sys
 from pathlib import Path
 
 import dagster as dg
-import pytest
-import yaml
 
-from focus_pipeline.cli import main
 from focus_pipeline.defs import build_definitions
 from focus_pipeline.defs.state import BYOD_ASSET
-from focus_pipeline.settings import FocusSettings, load_settings
-from focus_pipeline_tests.conftest import TENANCY, b64md5, free_port, s3_contents
-from focus_pipeline_tests.instances import ROOT, dagster_home, environ
+from focus_pipeline.settings import load_settings
+from focus_pipeline_tests.support import (
+    TENANCY,
+    b64md5,
+    dagster_home,
+    environ,
+    free_port,
+    s3_contents,
+)
 from oci_emulator import Fault
 
 CLI = str(Path(sys.executable).parent / "focus-pipeline")
@@ -184,30 +186,6 @@ def test_status_prints_the_window_after_a_few_materializations(
     assert "Daemon: no heartbeat in this instance" in out.stdout
 
 
-def test_status_and_sync_need_dagster_home(monkeypatch, focus_env, capsys) -> None:
-    monkeypatch.delenv("DAGSTER_HOME", raising=False)
-    assert main(["status"]) == 2
-    assert main(["sync", "--start", "2024-11-28", "--end", "2024-11-28"]) == 2
-    err = capsys.readouterr().err
-    assert err.count("DAGSTER_HOME is not set: status and sync read and write the Dagster") == 2
-
-
-@pytest.mark.parametrize(
-    ("args", "message"),
-    [
-        (["--start", "2024-10-31", "--end", "2024-11-02"], "lower FOCUS_START_DATE"),
-        (["--start", "2024-11-28", "--end", "2024-11-27"], "--end 2024-11-27 is before --start"),
-        (["--start", "2024-11-28", "--end", "2999-01-01"], "--end 2999-01-01 is in the future"),
-    ],
-)
-def test_sync_refuses_a_bad_range_before_touching_anything(
-    focus_env, tmp_path, capsys, args, message
-) -> None:
-    with environ({"DAGSTER_HOME": str(tmp_path)}):
-        assert main(["sync", *args]) == 2
-    assert message in capsys.readouterr().err
-
-
 # --- sync ------------------------------------------------------------------------------------
 
 
@@ -278,99 +256,6 @@ def test_sync_copies_a_two_day_range_into_a_real_instance(
         assert "answered 403 NotAuthorizedOrNotFound" in out[4]
         assert out[-1].startswith("Synced 1 of 2 days; failed: 2024-11-28.")
         assert "Traceback" not in second.stderr
-
-
-# --- deployment files ------------------------------------------------------------------------
-
-
-def test_postgres_instance_yaml_loads_with_its_policies(tmp_path) -> None:
-    """deploy/postgres/dagster.yaml against the real PostgreSQL (skipped, with the reason,
-    when it is unreachable): storage, run queue, monitoring, retries, retention, logs."""
-    with (
-        dagster_home(tmp_path, "postgres") as home_env,
-        environ(home_env),
-        dg.DagsterInstance.get() as instance,
-    ):
-        assert type(instance.run_storage).__name__ == "PostgresRunStorage"
-        assert type(instance.event_log_storage).__name__ == "PostgresEventLogStorage"
-        assert type(instance.schedule_storage).__name__ == "PostgresScheduleStorage"
-        assert type(instance.run_coordinator).__name__ == "QueuedRunCoordinator"
-        queue = instance.get_concurrency_config().run_queue_config
-        assert queue.max_concurrent_runs == 4
-        assert queue.tag_concurrency_limits == [
-            {
-                "key": "dagster/partition",
-                "value": {"applyLimitPerUniqueValue": True},
-                "limit": 1,
-            }
-        ]
-        assert instance.run_monitoring_enabled
-        assert instance.run_retries_enabled and instance.run_retries_max_retries == 2
-        assert instance.managed_python_loggers == ["focus_pipeline"]
-        assert instance.get_settings("retention")["sensor"]["purge_after_days"]["success"] == -1
-        instance.get_runs(limit=1)  # the schema exists and answers
-
-
-def test_kubernetes_values_and_dagster_cloud_yaml() -> None:
-    cloud = yaml.safe_load((ROOT / "dagster_cloud.yaml").read_text())
-    [location] = cloud["locations"]
-    assert location["code_source"] == {"module_name": "focus_pipeline.definitions"}
-    assert location["location_name"] == "focus_pipeline"
-
-    values = yaml.safe_load((ROOT / "deploy" / "kubernetes" / "values.yaml").read_text())
-    [deployment] = values["dagster-user-deployments"]["deployments"]
-    assert deployment["dagsterApiGrpcArgs"] == ["-m", "focus_pipeline.definitions"]
-    assert {"name": "focus-pipeline-env"} in deployment["envSecrets"]
-    assert values["runLauncher"]["type"] == "K8sRunLauncher"
-    coordinator = values["dagsterDaemon"]["runCoordinator"]
-    assert coordinator["type"] == "QueuedRunCoordinator"
-    assert {
-        "key": "dagster/partition",
-        "value": {"applyLimitPerUniqueValue": True},
-        "limit": 1,
-    } in coordinator["config"]["queuedRunCoordinator"]["tagConcurrencyLimits"]
-
-
-def test_systemd_units_run_one_daemon_and_the_webserver() -> None:
-    units = {}
-    for name in ("dagster-webserver.service", "dagster-daemon.service"):
-        parser = configparser.ConfigParser(strict=False, interpolation=None)
-        parser.optionxform = str  # type: ignore[assignment,method-assign]
-        parser.read(ROOT / "deploy" / "systemd" / name)
-        units[name] = parser
-    for unit in units.values():
-        service = unit["Service"]
-        assert service["Restart"] == "on-failure"
-        assert service["User"] and service["EnvironmentFile"]
-        assert "DAGSTER_HOME=" in service["Environment"]
-        assert "-w" in service["ExecStart"] and "workspace.yaml" in service["ExecStart"]
-    assert "dagster-daemon run" in units["dagster-daemon.service"]["Service"]["ExecStart"]
-
-
-# --- docs ------------------------------------------------------------------------------------
-
-
-def test_config_reference_documents_every_setting() -> None:
-    text = (ROOT / "docs" / "CONFIG_REFERENCE.md").read_text()
-    missing = [
-        f"FOCUS_{name.upper()}"
-        for name in FocusSettings.model_fields
-        if f"`FOCUS_{name.upper()}`" not in text
-    ]
-    assert not missing, f"undocumented settings: {missing}"
-    for var in ("DAGSTER_HOME", "DAGSTER_PG_HOST", "DAGSTER_PG_PASSWORD", "AWS_PROFILE"):
-        assert f"`{var}`" in text
-
-
-def test_oci_setup_prints_the_tested_iam_policy() -> None:
-    import json
-
-    text = (ROOT / "docs" / "OCI_SETUP.md").read_text()
-    policy = json.loads((ROOT / "deploy" / "aws" / "byod-iam-policy.json").read_text())
-    block = re.search(r"```json\n(.*?)```", text, re.DOTALL)
-    assert block is not None and json.loads(block[1]) == policy
-    assert "endorse group <group> to read objects in tenancy usage-report" in text
-    assert "endorse dynamic-group <dynamic-group> to read objects in tenancy usage-report" in text
 
 
 def test_check_with_an_api_key_given_in_dotenv(focus_env, oci_emulator, tmp_path) -> None:

@@ -9,7 +9,7 @@ import pytest
 from focus_pipeline.defs import build_definitions
 from focus_pipeline.defs.resources import ByodS3Resource
 from focus_pipeline.settings import load_settings
-from focus_pipeline_tests.conftest import TENANCY, b64md5, open_uploads, s3_contents
+from focus_pipeline_tests.support import TENANCY, b64md5, open_uploads, s3_contents
 from oci_emulator import OciEmulator
 
 DAY = "2024-11-28"

@@ -13,8 +13,7 @@ import dagster as dg
 import pytest
 
 from focus_pipeline.defs.state import BYOD_ASSET
-from focus_pipeline_tests.conftest import TENANCY, b64md5, s3_contents
-from focus_pipeline_tests.instances import dagster_home, environ
+from focus_pipeline_tests.support import TENANCY, b64md5, dagster_home, environ, s3_contents
 
 DAY = "2024-11-28"
 FOLDER = "FOCUS Reports/2024/11/28/"
