@@ -18,6 +18,8 @@ from focus_pipeline.lib.healing import ACTIVE_STATUSES, LastRun
 ATTEMPT_TAG = "focus_pipeline/attempt"
 DIGEST_TAG = "focus_pipeline/folder_digest"
 DEAD_RUN_TAG = "focus_pipeline/dead_run"
+# Dagster's documented run tag that bounds its run retries for one run.
+DAGSTER_MAX_RETRIES_TAG = "dagster/max_retries"
 # Statuses in which a run's processes are (or were, if they died) copying.
 WORKING = [
     dg.DagsterRunStatus.STARTING,
@@ -59,7 +61,9 @@ def last_run(record: dg.RunRecord | None) -> LastRun | None:
     run = record.dagster_run
     return LastRun(
         status=run.status.value,
-        end_time=record.end_time or record.update_timestamp.timestamp(),
+        # Runs that ended normally have an end time; the update time is whole seconds.
+        end_time=record.end_time
+        or max(record.update_timestamp.timestamp(), record.create_timestamp.timestamp()),
         attempt=int(run.tags.get(ATTEMPT_TAG, "0") or 0),
         folder_digest=run.tags.get(DIGEST_TAG),
         dead=run.tags.get(DEAD_RUN_TAG) == "true",
@@ -111,7 +115,9 @@ def mark_dead(instance: dg.DagsterInstance, run: dg.DagsterRun, idle: float) -> 
         "container stop or SIGKILL). Marked failed so that its day is copied again; uploads it "
         "left open are aborted by the day's next run."
     )
-    instance.add_run_tags(run.run_id, {DEAD_RUN_TAG: "true"})
+    # The sensor requests the day itself (a new attempt, after the dead run's uploads are
+    # aborted); Dagster's run retries would launch a second run for it at the same time.
+    instance.add_run_tags(run.run_id, {DEAD_RUN_TAG: "true", DAGSTER_MAX_RETRIES_TAG: "0"})
     instance.report_run_failed(run, message=message)
     return message
 

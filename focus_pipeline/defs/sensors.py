@@ -136,7 +136,7 @@ def build_sensor(
         if scan.due(time.time(), scan_every):
             scan = FullScan(next_day=first_day, finished_at=scan.finished_at)
         last_scanned = today - dt.timedelta(days=lookback)  # the window covers the rest
-        while scan.next_day and time.monotonic() - started < SCAN_BUDGET_SECONDS:
+        while scan.next_day:  # a chunk per step; at least one per tick, then within budget
             end = min(last_scanned, scan.next_day + dt.timedelta(days=SCAN_CHUNK_DAYS - 1))
             chunk = [
                 scan.next_day + dt.timedelta(days=i) for i in range((end - scan.next_day).days + 1)
@@ -148,6 +148,8 @@ def build_sensor(
                 if following <= last_scanned
                 else FullScan(next_day=None, finished_at=time.time())
             )
+            if time.monotonic() - started >= SCAN_BUDGET_SECONDS:
+                break
         context.log.info(
             f"Compared {out.listed_days} day folders with OCI; requested "
             f"{len(out.run_requests)} runs"

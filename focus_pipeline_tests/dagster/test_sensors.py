@@ -29,11 +29,17 @@ def defs(focus_env) -> dg.Definitions:
     return build_definitions(load_settings())
 
 
+CURSORS: dict[int, str | None] = {}
+
+
 def tick(defs: dg.Definitions, instance: dg.DagsterInstance) -> dg.SensorResult:
-    """One evaluation, storing its observations as the daemon does after a tick."""
+    """One evaluation, storing its observations and cursor as the daemon does after a tick."""
     sensor = defs.get_sensor_def(SENSOR)
-    with dg.build_sensor_context(instance=instance, resources=defs.resources) as context:
+    with dg.build_sensor_context(
+        instance=instance, resources=defs.resources, cursor=CURSORS.get(id(instance))
+    ) as context:
         result = sensor(context)
+    CURSORS[id(instance)] = result.cursor
     for event in result.asset_events:
         instance.report_runless_asset_event(event)
     return result
@@ -61,7 +67,8 @@ def test_new_changed_and_late_files_request_exactly_their_days(defs, oci_emulato
         assert requested(first) == sorted([day(0).isoformat(), day(2).isoformat()])
         for request in first.run_requests:
             digest = request.tags["focus_pipeline/folder_digest"]
-            assert request.run_key == f"{request.partition_key}:{digest}"
+            assert request.run_key == f"{request.partition_key}:{digest}:0"
+            assert request.tags["focus_pipeline/attempt"] == "0"
 
         copy_day(defs, instance, day(0))
         copy_day(defs, instance, day(2))
@@ -152,6 +159,7 @@ def test_unreachable_oci_names_the_endpoint_setting(focus_env, monkeypatch) -> N
 
 def test_window_size_follows_the_lookback_setting(focus_env, oci_emulator, monkeypatch) -> None:
     monkeypatch.setenv("FOCUS_LOOKBACK_DAYS", "2")
+    monkeypatch.setenv("FOCUS_FULL_SCAN_HOURS", "0")
     defs = build_definitions(load_settings())
     put(oci_emulator, day(1), "a.csv.gz")
     put(oci_emulator, day(2), "a.csv.gz")
