@@ -1,8 +1,10 @@
-"""The connectivity checks against the servers: the OCI emulator, moto, and a second moto
-server that enforces IAM (``support.iam``), with a user holding exactly the policy
-docs/OCI_SETUP.md prints (deploy/aws/byod-iam-policy.json). That user must pass the check and
-must not be able to list the bucket: the check may not depend on more rights than a BYOD key
-has (that it copies a day: dagster/test_iam.py).
+"""The connectivity checks against the servers, and the BYOD key's minimal policy.
+
+The S3 side runs twice: against the shared moto server, and against a second moto server that
+enforces IAM, with a user holding exactly the policy docs/OCI_SETUP.md prints
+(deploy/aws/byod-iam-policy.json). That user must pass the check, and must not be able to
+list the bucket: the check may not depend on more rights than a BYOD key has. (That it copies
+a day: dagster/test_iam.py; the IAM-enforcing server: support/iam.py.)
 
 What the checks say without a server: unit/test_connectivity.py; the Dagster job:
 dagster/test_connectivity.py; the job and `focus-pipeline check` side by side:
@@ -12,6 +14,8 @@ e2e/test_connectivity.py.
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 
 import boto3
 import pytest
@@ -198,6 +202,15 @@ def test_s3_check_without_credentials(monkeypatch, s3_endpoint, tmp_path) -> Non
     assert not result.ok
     assert "no complete AWS credentials were found (NoCredentialsError)" in result.message
     assert "AWS_ACCESS_KEY_ID" in result.message
+
+
+def test_connectivity_module_never_imports_dagster() -> None:
+    code = (
+        "import sys, focus_pipeline.lib.connectivity; "
+        "assert 'dagster' not in sys.modules, 'dagster imported'"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
 
 
 # --- the BYOD key's minimal IAM policy, enforced ----------------------------------------------
