@@ -14,6 +14,7 @@ import gzip
 import hashlib
 import json
 import random
+import threading
 import urllib.request
 from collections import Counter
 from pathlib import Path
@@ -95,6 +96,12 @@ def put_multipart(emu: OciEmulator, tenancy: str, name: str, data: bytes) -> Non
 def assert_nothing_landed(s3_client: Any, bucket: str) -> None:
     assert s3_md5s(s3_client, bucket) == {}
     assert open_uploads(s3_client, bucket) == []
+    assert_no_inflater_left()
+
+
+def assert_no_inflater_left() -> None:
+    """Every file's gzip-check thread ends with its copy, whichever way the copy ended."""
+    assert not [t.name for t in threading.enumerate() if t.name.startswith("focus-gunzip")]
 
 
 # --- Multipart gzip reports ------------------------------------------------------------------
@@ -112,6 +119,7 @@ def test_a_good_multipart_gzip_report_lands_byte_exact(
     assert results[0].parts == 3 and results[0].md5 == md5(data)
     assert s3_md5s(s3_client, s3_bucket) == {"k/good.csv.gz": md5(data)}
     assert open_uploads(s3_client, s3_bucket) == []
+    assert_no_inflater_left()
 
 
 def test_a_server_that_ignores_range_fails_the_file_after_its_retries(
