@@ -15,6 +15,7 @@ from pydantic import Field, SecretStr, ValidationError, field_validator, model_v
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from focus_pipeline.lib import naming, retry, transfer
+from focus_pipeline.lib.gzip_check import DEFAULT_VERIFY_GZIP, VERIFY_GZIP_MODES, GzipVerify
 from focus_pipeline.lib.oci_source import (
     AUTH_MODES,
     DEFAULT_CONFIG_FILE,
@@ -113,6 +114,12 @@ class FocusSettings(BaseSettings):
         gt=0,
         le=retry.MAX_BACKOFF_SECONDS,
         description="First retry delay in seconds, doubled per retry (full jitter).",
+    )
+    verify_gzip: GzipVerify = Field(
+        DEFAULT_VERIFY_GZIP,
+        description="Which .gz reports are inflated as they copy, each gzip member's CRC32 and "
+        f"length checked against its trailer: {', '.join(VERIFY_GZIP_MODES)} (multipart: "
+        "those OCI lists without a whole-file MD5).",
     )
     step_retries: int = Field(3, ge=0, le=10, description="Dagster retries of a failed day.")
     step_retry_delay_seconds: int = Field(

@@ -3,7 +3,8 @@
 Faults are checked in list order; the first one that matches the operation and object name and
 fires (``times`` left, ``probability`` roll) applies; the others are left untouched.
 ``latency_s`` sleeps, then ``status`` answers with an error, else ``cut_after_bytes`` closes the
-connection after that many body bytes although the full ``Content-Length`` was announced.
+connection after that many body bytes although the full ``Content-Length`` was announced, and
+``range_mode`` (GetObject) answers with other bytes than those asked for.
 """
 
 from __future__ import annotations
@@ -17,6 +18,11 @@ from typing import Any
 from oci_emulator.protocol import DEFAULT_ERROR_CODES
 from oci_emulator.routing import OPERATIONS
 
+# "ignore": a ranged GET is answered 200 with the whole body, as a server or proxy that does
+# not support Range. "wrong_bytes": the answer's status and headers are right, one byte in
+# the middle of its body is not (XOR 0xFF), as a corrupting hop would send it; any GET.
+RANGE_MODES = ("ignore", "wrong_bytes")
+
 
 @dataclass
 class Fault:
@@ -27,7 +33,8 @@ class Fault:
     requests without a name never match. ``status`` answers with an error (``code`` defaults to
     the usual OCI code for that status). ``cut_after_bytes`` sends headers with the full
     ``Content-Length`` and closes the connection after that many body bytes. ``latency_s``
-    sleeps before answering. ``times`` limits how many requests it applies to (None: forever);
+    sleeps before answering. ``range_mode`` (one of ``RANGE_MODES``) misanswers a GetObject.
+    ``times`` limits how many requests it applies to (None: forever);
     ``probability`` makes it fire randomly, drawn from the emulator's seeded generator.
     """
 
@@ -37,6 +44,7 @@ class Fault:
     code: str | None = None
     message: str | None = None
     cut_after_bytes: int | None = None
+    range_mode: str | None = None
     latency_s: float = 0.0
     times: int | None = None
     probability: float = 1.0
@@ -49,6 +57,8 @@ class Fault:
             raise ValueError(f"fault status must be 4xx or 5xx, got {self.status}")
         if self.cut_after_bytes is not None and self.cut_after_bytes < 0:
             raise ValueError("cut_after_bytes must be >= 0")
+        if self.range_mode is not None and self.range_mode not in RANGE_MODES:
+            raise ValueError(f"unknown range_mode {self.range_mode!r}; expected {RANGE_MODES}")
         if self.times is not None and self.times < 0:
             raise ValueError("times must be >= 0 or None")
         if not 0.0 <= self.probability <= 1.0:
@@ -78,6 +88,7 @@ class Fault:
             "code": self.code,
             "message": self.message,
             "cut_after_bytes": self.cut_after_bytes,
+            "range_mode": self.range_mode,
             "latency_s": self.latency_s,
             "times": self.times,
             "probability": self.probability,
@@ -92,6 +103,7 @@ class Fault:
             "code",
             "message",
             "cut_after_bytes",
+            "range_mode",
             "latency_s",
             "times",
             "probability",

@@ -23,7 +23,8 @@ that runs in another process:
 - ``GET /_emulator/faults`` -> ``[{<fault fields>, "remaining": int | null}, ...]``
 - ``POST /_emulator/faults`` body ``[{"op": "GetObject", "name_pattern": "\\.csv\\.gz$",
   "status": 503, "code": "ServiceUnavailable", "message": "...", "cut_after_bytes": null,
-  "latency_s": 0.0, "times": 2, "probability": 1.0}, ...]`` replaces the fault list (every key
+  "range_mode": null, "latency_s": 0.0, "times": 2, "probability": 1.0}, ...]`` replaces the
+  fault list (``range_mode``: ``"ignore"`` or ``"wrong_bytes"``, see ``faults.py``; every key
   but ``op`` is optional; unknown keys -> 400) and answers like GET.
 - ``DELETE /_emulator/faults`` -> 204, no faults left.
 - ``GET /_emulator/requests`` -> ``[{"seq", "time", "method", "path", "op", "bucket",
@@ -146,6 +147,7 @@ class Handler(WireHandler):
                     fault.message or f"Injected fault: {fault.error_code}",
                 )
             self.cut_after = fault.cut_after_bytes
+            self.range_mode = fault.range_mode
         if op == "GetNamespace":
             self.send_json(200, emu.namespace)
             return
@@ -237,6 +239,8 @@ class Handler(WireHandler):
             headers = object_headers(record)
             status, offset, length = 200, 0, record.size
             byte_range = None if head else self.headers.get("range")
+            if self.range_mode == "ignore":
+                byte_range = None  # 200 and the whole body, as if Range were not supported
             if byte_range:
                 offset, length = parse_range(byte_range, record.size)
                 status = 206
@@ -245,6 +249,8 @@ class Handler(WireHandler):
             headers["Content-Length"] = str(length)
             self.respond(status, headers)
             if fh is not None:
+                if self.range_mode == "wrong_bytes" and length:
+                    self.corrupt_at = offset + length // 2  # right headers, one wrong byte
                 self.send_file(fh, offset, length)
         finally:
             if fh is not None:

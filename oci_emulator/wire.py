@@ -109,6 +109,9 @@ class WireHandler(http.server.BaseHTTPRequestHandler):
         self.headers_started = False
         self.record: RequestRecord | None = None
         self.cut_after: int | None = None
+        self.range_mode: str | None = None
+        # Offset in the object of a byte ``send_file`` flips (a ``wrong_bytes`` fault).
+        self.corrupt_at: int | None = None
         self.body_left = self._request_body_length()
 
     def _request_body_length(self) -> int:
@@ -228,10 +231,11 @@ class WireHandler(http.server.BaseHTTPRequestHandler):
             self._cut_connection()
 
     def send_file(self, fh: BinaryIO, offset: int, length: int) -> None:
-        """Send ``length`` bytes of ``fh`` from ``offset`` (fewer when a fault cuts it)."""
+        """Send ``length`` bytes of ``fh`` from ``offset`` (fewer when a fault cuts it; one
+        byte flipped when a fault set ``corrupt_at``)."""
         cut_after = self.cut_after
         count = length if cut_after is None else min(length, cut_after)
-        if not self.server.emulator.rate_limit_bytes_per_sec:
+        if not self.server.emulator.rate_limit_bytes_per_sec and self.corrupt_at is None:
             sent = 0
             while sent < count:
                 # socket.sendfile loops over os.sendfile: the body never enters Python memory.
@@ -242,9 +246,18 @@ class WireHandler(http.server.BaseHTTPRequestHandler):
                 self._count_sent(n)
         else:
             fd = fh.fileno()
-            self._paced(lambda off, n: os.pread(fd, n, offset + off), count)
+            self._paced(
+                lambda off, n: self._flip(os.pread(fd, n, offset + off), offset + off), count
+            )
         if count < length:
             self._cut_connection()
+
+    def _flip(self, chunk: bytes, at: int) -> bytes:
+        """``chunk`` (object bytes from offset ``at``) with the byte at ``corrupt_at`` flipped."""
+        pos = -1 if self.corrupt_at is None else self.corrupt_at - at
+        if not 0 <= pos < len(chunk):
+            return chunk
+        return chunk[:pos] + bytes([chunk[pos] ^ 0xFF]) + chunk[pos + 1 :]
 
     def _paced(self, read: Callable[[int, int], Any], count: int) -> None:
         """Send ``count`` bytes from ``read(offset, n)``, paced by the emulator's rate limit.

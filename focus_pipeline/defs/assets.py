@@ -166,13 +166,19 @@ def copy_failure(
     oci: OciFocusReportsResource,
     s3: ByodS3Resource,
 ) -> dg.Failure:
-    """The day's failure: each failed file named with what to check; landed files are kept."""
+    """The day's failure: each failed file named with what to check; landed files are kept.
+
+    When every file failed for its setup (credentials, trust store, URL, permissions, the
+    bucket), Dagster's step retries are turned off too: they would fail the same way after
+    minutes of back-off, and hide the message a user must act on behind them.
+    """
 
     def describe(exc: BaseException) -> str:
         return errors.describe_failure(exc, oci.namespace, oci.bucket, s3.bucket)
 
+    setup_only = bool(failures) and all(errors.is_setup_error(f.error) for f in failures)
     return dg.Failure(
         description=failure_text(day, failures, len(plan.to_copy), len(results), describe),
         metadata={meta.FILES_FAILED: len(failures), meta.FILES_COPIED: len(results)},
-        allow_retries=True,
+        allow_retries=not setup_only,
     )

@@ -268,23 +268,27 @@ class ByodS3Resource(S3Resource):
 
 
 class TransferResource(dg.ConfigurableResource):
-    """How hard a run pushes: files at once, parts per file and part size."""
+    """How hard a run pushes (files at once, parts per file, part size) and how much of each
+    copy's content it verifies beyond size and MD5 (the gzip check)."""
 
     SETTINGS: ClassVar[dict[str, str]] = {
         "max_concurrent_transfers": "max_concurrent_transfers",
         "streams_per_file": "streams_per_file",
         "part_size_mb": "part_size_mb",
+        "verify_gzip": "verify_gzip",
     }
 
     max_concurrent_transfers: int = _setting("max_concurrent_transfers")
     streams_per_file: int = _setting("streams_per_file")
     part_size_mb: int = _setting("part_size_mb")
+    verify_gzip: str = _setting("verify_gzip")
 
     def options(self) -> TransferOptions:
         return TransferOptions(
             part_size=int(self.part_size_mb) * MIB,
             streams_per_file=int(self.streams_per_file),
             max_concurrent_files=int(self.max_concurrent_transfers),
+            verify_gzip=self.verify_gzip,  # type: ignore[arg-type]  # checked by TransferOptions
         )
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import os
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Literal, get_args
@@ -19,7 +19,7 @@ from typing import Any, Literal, get_args
 import oci
 from oci._vendor.requests.utils import get_environ_proxies
 
-from focus_pipeline.lib.errors import ShortRead, SourceChanged, is_retryable
+from focus_pipeline.lib.errors import BadRangeAnswer, ShortRead, SourceChanged, is_retryable
 from focus_pipeline.lib.plan import OciObject
 from focus_pipeline.lib.retry import Cancelled, CancelToken, RetryPolicy, call_with_retries
 
@@ -188,6 +188,45 @@ def _expand(path: str) -> str:
     return os.path.expanduser(path)
 
 
+def check_get_answer(
+    obj: OciObject, start: int, length: int, status: int, headers: Mapping[str, str]
+) -> None:
+    """Raise :class:`BadRangeAnswer` unless the answer's headers promise exactly the bytes
+    asked for: a ranged GET answered ``206`` with ``Content-Range: bytes start-end/size``,
+    a whole-object GET answered ``200`` with ``Content-Length`` equal to the object's size.
+
+    Reading ``length`` bytes of whatever came back would otherwise copy the wrong bytes in
+    silence: a proxy that ignores ``Range`` answers 200 with the object from byte 0, and every
+    part would start with the object's first bytes. ``headers`` must look up names without
+    regard to case (the SDK's are); tests pass lower-case names.
+    """
+    end = start + length - 1
+    whole = start == 0 and length == obj.size
+    if whole:
+        asked = f"a GET of the whole of {obj.name!r}"
+    else:
+        asked = f"a ranged GET of bytes={start}-{end} of {obj.name!r}"
+    if not whole and status == 200:
+        raise BadRangeAnswer(f"OCI answered 200 to {asked}: the server ignored Range")
+    expected_status = 200 if whole else 206
+    if status != expected_status:
+        raise BadRangeAnswer(f"OCI answered {status} to {asked}, expected {expected_status}")
+    if not whole:
+        got = headers.get("content-range")
+        expected = f"bytes {start}-{end}/{obj.size}"
+        if got != expected:
+            raise BadRangeAnswer(
+                f"OCI answered {asked} with Content-Range {got!r}, expected {expected}"
+            )
+    content_length = headers.get("content-length")
+    if content_length is None:
+        raise BadRangeAnswer(f"OCI answered {asked} with no Content-Length")
+    if content_length.strip() != str(length):
+        raise BadRangeAnswer(
+            f"OCI answered {asked} with Content-Length {content_length}, expected {length}"
+        )
+
+
 class OciReportSource:
     """Lists and reads objects in one bucket; safe to share between threads.
 
@@ -320,6 +359,11 @@ class OciReportSource:
                 raise SourceChanged(f"{obj.name} changed in OCI during the copy") from None
             raise
         raw = resp.data.raw
+        try:
+            check_get_answer(obj, start, length, resp.status, resp.headers)
+        except BadRangeAnswer:
+            raw.close()  # an unread body: the connection cannot serve another request
+            raise
         buf = bytearray(length) if into is None else into
         view = memoryview(buf)
         got = 0

@@ -4,7 +4,10 @@ Each file larger than one part is read as parallel ranged GETs that feed paralle
 uploads; a window of ``streams_per_file`` part buffers (reused across parts) bounds memory to
 about ``streams_per_file x part_size`` per file, whatever the file size. Parts are hashed in
 order as they are read, so the MD5 of the whole body comes without a second pass over the
-bytes, and each part is uploaded as soon as it is hashed.
+bytes, and each part is uploaded as soon as it is hashed. A ``.gz`` object OCI lists without
+a whole-body MD5 (a multipart upload) is also inflated in order on a thread of its own, and
+every gzip member's CRC32 and length checked against its trailer (``gzip_check``), so every
+copy is verified end to end, not only by its size.
 
 A copy either completes, byte for byte and verified, or leaves nothing behind: every failure,
 including a terminated run, aborts the multipart upload before the error propagates.
@@ -28,6 +31,14 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from focus_pipeline.lib.errors import SourceChanged, VerificationError, is_retryable
+from focus_pipeline.lib.gzip_check import (
+    DEFAULT_VERIFY_GZIP,
+    VERIFY_GZIP_MODES,
+    GzipVerifier,
+    GzipVerify,
+    should_verify_gzip,
+    verify_gzip_bytes,
+)
 from focus_pipeline.lib.oci_source import OciReportSource
 from focus_pipeline.lib.plan import CopiedFile, OciObject, PlannedCopy
 from focus_pipeline.lib.retry import Cancelled, CancelToken, RetryPolicy, call_with_retries
@@ -75,12 +86,16 @@ class TransferOptions:
     max_concurrent_files: int = DEFAULT_CONCURRENT_FILES
     # Restarts of one file after its source changed mid-copy, before giving up on it.
     max_source_restarts: int = 3
+    # Which .gz objects are inflated and their gzip trailers checked (gzip_check).
+    verify_gzip: GzipVerify = DEFAULT_VERIFY_GZIP
 
     def __post_init__(self) -> None:
         if self.part_size < S3_MIN_PART_SIZE or self.part_size > S3_MAX_PART_SIZE:
             raise ValueError("part_size must be between 5 MiB and 5 GiB (S3's part limits)")
         if self.streams_per_file < 1 or self.max_concurrent_files < 1:
             raise ValueError("streams_per_file and max_concurrent_files must be at least 1")
+        if self.verify_gzip not in VERIFY_GZIP_MODES:
+            raise ValueError(f"verify_gzip must be one of {VERIFY_GZIP_MODES}")
 
 
 @dataclass(frozen=True)
@@ -154,6 +169,65 @@ class _PartBuffers:
                 self._count += 1
 
 
+class _Inflater:
+    """Feeds one file's parts, in order, to a :class:`GzipVerifier` on a thread of its own.
+
+    Inflating costs more CPU per byte than the rest of the copy (docs/benchmarks.md), so it
+    stays off the path that reads and uploads parts: zlib releases the GIL while it inflates,
+    and the parts' reads and uploads go on meanwhile. A part's buffer is released by its
+    upload and by this thread, whichever finishes last (see ``Copier._copy_multipart``).
+    """
+
+    def __init__(self, verifier: GzipVerifier, wake: Callable[[object], None]) -> None:
+        self._verifier = verifier
+        self._wake = wake
+        self._todo: queue.SimpleQueue[tuple[int, bytearray] | None] = queue.SimpleQueue()
+        self._done: queue.SimpleQueue[int] = queue.SimpleQueue()
+        self._stopped = threading.Event()
+        # The first failure of the check; later parts are then released unread.
+        self.error: BaseException | None = None
+        self._thread = threading.Thread(
+            target=self._run, name=f"focus-gunzip-{verifier.name[-40:]}", daemon=True
+        )
+        self._thread.start()
+
+    def feed(self, number: int, data: bytearray) -> None:
+        self._todo.put((number, data))
+
+    def finished_parts(self) -> list[int]:
+        """Part numbers inflated (or skipped after a failure) since the last call."""
+        out = []
+        while True:
+            try:
+                out.append(self._done.get_nowait())
+            except queue.Empty:
+                return out
+
+    def finish(self) -> None:
+        """After the last part was inflated: the stream must end after a whole member."""
+        self.close()
+        if self.error is not None:
+            raise self.error
+        self._verifier.finish()
+
+    def close(self) -> None:
+        """Stop after the part being inflated, if any; safe to call twice."""
+        self._stopped.set()
+        self._todo.put(None)
+        self._thread.join()
+
+    def _run(self) -> None:
+        while (item := self._todo.get()) is not None:
+            number, data = item
+            if self.error is None and not self._stopped.is_set():
+                try:
+                    self._verifier.feed(data)
+                except BaseException as exc:  # handed to the file's thread, which raises it
+                    self.error = exc
+            self._done.put(number)
+            self._wake(self)
+
+
 class Copier:
     """Copies objects from one OCI bucket to one S3 bucket; shared by a run's threads.
 
@@ -221,6 +295,17 @@ class Copier:
         if obj.plain_md5 and obj.plain_md5 != md5:
             raise VerificationError(f"{obj.name}: MD5 {md5} differs from OCI's {obj.plain_md5}")
 
+    def _gzip_verifier(self, obj: OciObject) -> GzipVerifier | None:
+        """A verifier when ``obj`` is to be inflated and checked (``verify_gzip``).
+
+        An empty object is never inflated: its size (0) and MD5 already prove the copy is
+        exact, and failing it would fail its day on every run over a file OCI does hold.
+        """
+        multipart = obj.plain_md5 is None  # no whole-body MD5 to check the copy against
+        if obj.size == 0 or not should_verify_gzip(obj.name, multipart, self.options.verify_gzip):
+            return None
+        return GzipVerifier(obj.name)
+
     def _copy_version(self, obj: OciObject, key: str) -> tuple[str, int]:
         part_size = choose_part_size(obj.size, self.options.part_size)
         if obj.size <= part_size:
@@ -234,6 +319,11 @@ class Copier:
         data = self.source.read(obj, cancel=self.cancel)
         md5 = _b64(hashlib.md5(data).digest())
         self._verify(obj, len(data), md5)
+        if self._gzip_verifier(obj) is not None:
+            # Inline, on this file's thread: a PutObject cannot be taken back, so the check
+            # must pass before it is sent, and the body is at most one part (5 MiB by default,
+            # ~50 ms of inflating), so there is nothing to overlap it with.
+            verify_gzip_bytes(obj.name, data)
         # Content-MD5 makes S3 reject the object if a byte changed on the way.
         self._s3_call(
             lambda: self.s3.put_object(
@@ -290,20 +380,37 @@ class Copier:
     def _copy_multipart(self, obj: OciObject, key: str, part_size: int) -> tuple[str, int]:
         """Read parts in parallel, hash them in order as they arrive, upload each once hashed.
 
-        A part holds its buffer from the start of its read until its upload is done, and at
-        most ``streams_per_file`` buffers are held, so memory stays ``streams x part_size``
-        for any file size. A buffer is freed by its own upload, not by the oldest part's: a
-        server that is slow on one part (rclone serve s3 streams the next part in order while
-        it buffers the others) does not stop the file's reads behind it.
+        A part holds its buffer from the start of its read until its upload is done (and,
+        for a gzip check, until it is inflated), and at most ``streams_per_file`` buffers are
+        held, so memory stays ``streams x part_size`` for any file size. A buffer is freed by
+        its own upload, not by the oldest part's: a server that is slow on one part (rclone
+        serve s3 streams the next part in order while it buffers the others) does not stop
+        the file's reads behind it. Should inflating fall behind, the held buffers fill the
+        window and reads wait for it: memory stays bounded, the copy slows to its pace.
         """
         stop = CancelToken(parent=self.cancel)
         upload_id = self._create_upload(obj, key, stop)
-        # Reads in part order (the MD5 needs the bytes in order), and uploads in flight.
+        # Reads in part order (the MD5 and the gzip check need the bytes in order), and
+        # uploads in flight.
         reads: deque[tuple[int, cf.Future[bytearray]]] = deque()
-        uploads: dict[cf.Future[str], tuple[int, bytearray]] = {}
-        # Every finished read or upload wakes this thread once (a wake-up may find nothing
-        # to do: a read behind the head finished).
+        uploads: dict[cf.Future[str], int] = {}
+        # Parts read and not yet released: their buffer and how many users (upload, inflate)
+        # still have it.
+        held: dict[int, tuple[bytearray, list[int]]] = {}
+        # Every finished read, upload or inflate wakes this thread once (a wake-up may find
+        # nothing to do: a read behind the head finished).
         finished: queue.SimpleQueue[object] = queue.SimpleQueue()
+        verifier = self._gzip_verifier(obj)
+        inflater = _Inflater(verifier, finished.put) if verifier is not None else None
+
+        def release(number: int) -> None:
+            data, users = held[number]
+            users[0] -= 1
+            if users[0] == 0:
+                del held[number]
+                if len(data) == part_size:
+                    self.buffers.put(data)
+
         try:
             digest = hashlib.md5()
             etags: dict[int, str] = {}
@@ -311,7 +418,7 @@ class Copier:
             window = max(1, self.options.streams_per_file)
             total = 0
             while True:
-                while len(reads) + len(uploads) < window:
+                while len(reads) + len(held) < window:
                     item = next(ranges, None)
                     if item is None:
                         break
@@ -320,30 +427,40 @@ class Copier:
                     read = self.part_pool.submit(self._read_part, obj, start, buf, stop)
                     read.add_done_callback(finished.put)
                     reads.append((number, read))
-                if not reads and not uploads:
+                if not reads and not held:
                     break
                 progressed = False
                 if reads and reads[0][1].done():
                     number, head = reads.popleft()
                     data = head.result()
+                    held[number] = (data, [1 if inflater is None else 2])
                     # The upload starts before the hashing: both only read the buffer.
                     upload = self.part_pool.submit(
                         self._upload_part, key, upload_id, number, data, stop
                     )
                     upload.add_done_callback(finished.put)
-                    uploads[upload] = (number, data)
+                    uploads[upload] = number
+                    if inflater is not None:
+                        inflater.feed(number, data)
                     digest.update(data)
                     total += len(data)
-                    progressed = True
-                for fut in [f for f in uploads if f.done()]:
-                    number, data = uploads.pop(fut)
-                    etags[number] = fut.result()
-                    if len(data) == part_size:
-                        self.buffers.put(data)
                     del data
                     progressed = True
+                for fut in [f for f in uploads if f.done()]:
+                    number = uploads.pop(fut)
+                    etags[number] = fut.result()
+                    release(number)
+                    progressed = True
+                if inflater is not None:
+                    if inflater.error is not None:
+                        raise inflater.error
+                    for number in inflater.finished_parts():
+                        release(number)
+                        progressed = True
                 if not progressed:
                     finished.get()
+            if inflater is not None:
+                inflater.finish()
             md5 = _b64(digest.digest())
             self._verify(obj, total, md5)
             completed = [{"PartNumber": n, "ETag": etags[n]} for n in sorted(etags)]
@@ -363,6 +480,8 @@ class Copier:
             # Parts still uploading when the abort lands may survive it (S3 documents this),
             # so wait for them to stop first. Their buffers are dropped, never reused.
             cf.wait([f for _, f in reads] + list(uploads))
+            if inflater is not None:
+                inflater.close()
             self._abort(key, upload_id)
             raise
 
