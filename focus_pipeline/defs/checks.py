@@ -49,8 +49,10 @@ def check_specs(partitions_def: dg.PartitionsDefinition) -> list[dg.AssetCheckSp
 
 DAY_UP_TO_DATE_KEY = dg.AssetCheckKey(BYOD_ASSET, DAY_UP_TO_DATE)
 HEALTH_JOB_NAME = "focus_health_job"
-# Run tag: since when the sensor has seen the day differ from OCI (epoch seconds).
+# Run tags: since when the sensor has seen the day differ from OCI, and when it judged it
+# (epoch seconds): the run judges the day at that time or later, never earlier.
 DIFFERS_SINCE_TAG = "focus_pipeline/differs_since"
+JUDGED_AT_TAG = "focus_pipeline/judged_at"
 
 
 def judge_day(
@@ -60,6 +62,7 @@ def judge_day(
     s3: ByodS3Resource,
     differs_since: float | None,
     late_after_seconds: float,
+    now: float,
 ) -> tuple[UpToDate, list[str]]:
     """The day's verdict now, and the reports still to copy: lists the folder, compares."""
     day = dt.date.fromisoformat(day_key)
@@ -72,7 +75,6 @@ def judge_day(
     if differs_since is None:
         observed = state.observed_folders(instance, [day_key]).get(day_key)
         differs_since = observed[1] if observed else None
-    now = time.time()
     verdict = up_to_date(day_key, len(plan.to_copy), differs_since, now, late_after_seconds)
     return verdict, [p.source.name for p in plan.to_copy]
 
@@ -107,13 +109,14 @@ def build_day_up_to_date(
         oci: OciFocusReportsResource,
         s3: ByodS3Resource,
     ) -> dg.AssetCheckResult:
+        now = time.time()
         verdict, to_copy = judge_day(
-            context.instance, context.partition_key, oci, s3, None, late_after_seconds
+            context.instance, context.partition_key, oci, s3, None, late_after_seconds, now
         )
         return dg.AssetCheckResult(
             passed=verdict.passed,
             severity=_severity(verdict),
-            description=verdict.describe(time.time()),
+            description=verdict.describe(now),
             metadata=_metadata(verdict, to_copy),
         )
 
@@ -121,10 +124,13 @@ def build_day_up_to_date(
     def record(
         context: dg.OpExecutionContext, oci: OciFocusReportsResource, s3: ByodS3Resource
     ) -> None:
-        tagged = context.run.tags.get(DIFFERS_SINCE_TAG)
-        since = float(tagged) if tagged else None
+        tags = context.run.tags
+        since = float(tags[DIFFERS_SINCE_TAG]) if tags.get(DIFFERS_SINCE_TAG) else None
+        now = max(time.time(), float(tags.get(JUDGED_AT_TAG) or 0))
         day_key = context.partition_key
-        verdict, to_copy = judge_day(context.instance, day_key, oci, s3, since, late_after_seconds)
+        verdict, to_copy = judge_day(
+            context.instance, day_key, oci, s3, since, late_after_seconds, now
+        )
         context.log_event(
             dg.AssetCheckEvaluation(
                 asset_key=BYOD_ASSET,
@@ -132,7 +138,7 @@ def build_day_up_to_date(
                 passed=verdict.passed,
                 severity=_severity(verdict),
                 partition=day_key,
-                description=verdict.describe(time.time()),
+                description=verdict.describe(now),
                 metadata=_metadata(verdict, to_copy),
             )
         )

@@ -43,6 +43,11 @@ SCAN_CHUNK_DAYS = 31
 SCAN_BUDGET_SECONDS = 20.0
 
 
+def clock() -> float:
+    """Epoch seconds as the sensor judges waits and ages; the one seam tests move."""
+    return time.time()
+
+
 def lookback_days(today: dt.date, lookback: int, first_day: dt.date) -> list[dt.date]:
     """Today and the ``lookback - 1`` days before it, never before the first partition."""
     days = [today - dt.timedelta(days=i) for i in range(lookback)]
@@ -80,7 +85,10 @@ class TickResult:
                 job_name=HEALTH_JOB_NAME,
                 partition_key=key,
                 run_key=f"health:{key}:{verdict.verdict}:{now:.0f}",
-                tags={checks.DIFFERS_SINCE_TAG: str(verdict.differs_since or "")},
+                tags={
+                    checks.DIFFERS_SINCE_TAG: str(verdict.differs_since or ""),
+                    checks.JUDGED_AT_TAG: f"{now:.3f}",
+                },
             )
         )
         if verdict.verdict == ERROR:
@@ -109,7 +117,7 @@ def evaluate_days(
     copied = state.copied_files(context.instance, keys, s3_layout)
     observed = state.observed_folders(context.instance, keys)
     latest = runs.latest_run_records(context.instance, keys)
-    now = time.time()
+    now = clock()
     for day in days:
         key = day.isoformat()
         listing = folders[oci_layout.day_folder(day)]
@@ -164,7 +172,7 @@ def build_sensor(
         s3: ByodS3Resource,
     ) -> dg.SensorResult:
         started = time.monotonic()
-        for run, idle in runs.stalled_runs(context.instance, settings.stalled_run_seconds):
+        for run, idle in runs.stalled_runs(context.instance, settings.stalled_run_seconds, clock()):
             message = runs.mark_dead(context.instance, run, idle)
             context.log.warning(f"Run {run.run_id} failed: {message}")
 
@@ -175,7 +183,7 @@ def build_sensor(
         evaluate_days(context, oci, s3, window, settings.failed_day_retry_seconds, out)
 
         scan = FullScan.from_json(context.cursor)
-        if scan.due(time.time(), scan_every):
+        if scan.due(clock(), scan_every):
             scan = FullScan(next_day=first_day, finished_at=scan.finished_at)
         last_scanned = today - dt.timedelta(days=lookback)  # the window covers the rest
         while scan.next_day:  # a chunk per step; at least one per tick, then within budget
@@ -188,7 +196,7 @@ def build_sensor(
             scan = (
                 FullScan(next_day=following, finished_at=scan.finished_at)
                 if following <= last_scanned
-                else FullScan(next_day=None, finished_at=time.time())
+                else FullScan(next_day=None, finished_at=clock())
             )
             if time.monotonic() - started >= SCAN_BUDGET_SECONDS:
                 break
@@ -198,7 +206,7 @@ def build_sensor(
             + (f"; full scan resumes at {scan.next_day}" if scan.next_day else "")
         )
         for late in out.turned_late:
-            context.log.warning(f"{late.day} is late: {late.describe(time.time())}")
+            context.log.warning(f"{late.day} is late: {late.describe(clock())}")
         return dg.SensorResult(
             run_requests=out.run_requests,
             asset_events=out.events,

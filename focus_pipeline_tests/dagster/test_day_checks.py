@@ -9,7 +9,7 @@ import time
 import dagster as dg
 import pytest
 
-from focus_pipeline.defs import build_definitions, checks, state
+from focus_pipeline.defs import build_definitions, checks, sensors, state
 from focus_pipeline.settings import load_settings
 from focus_pipeline_tests.dagster.test_sensors import put, tick
 
@@ -56,7 +56,9 @@ def test_a_failed_day_stays_failed_while_the_next_day_passes(focus_env, oci_emul
 def test_day_up_to_date_warns_then_errors_then_passes(
     focus_env, oci_emulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("FOCUS_LATE_AFTER_MINUTES", "0.1")  # 6 s
+    monkeypatch.setattr(sensors, "clock", lambda: time.time() + offset[0])
+    offset = [0.0]  # the sensor's clock, moved instead of sleeping
+    monkeypatch.setenv("FOCUS_LATE_AFTER_MINUTES", "60")
     monkeypatch.setenv("FOCUS_FULL_SCAN_HOURS", "0")
     monkeypatch.setenv("FOCUS_FAILED_DAY_RETRY_SECONDS", "0")
     defs = build_definitions(load_settings())
@@ -85,7 +87,7 @@ def test_day_up_to_date_warns_then_errors_then_passes(
         assert record.evaluation.severity == dg.AssetCheckSeverity.WARN
 
         assert health_requests(tick(defs, instance)) == []  # still WARN: nothing new to say
-        time.sleep(6.2)
+        offset[0] += 3601
         [error] = health_requests(tick(defs, instance))
         run_health(error)
         record = instance.event_log_storage.get_asset_check_execution_history(
