@@ -255,6 +255,8 @@ def _status(args: argparse.Namespace) -> int:
         oci_error = oci.describe_error(exc)
     copied = state.copied_files(instance, keys, s3_layout)
     latest = runs.latest_run_records(instance, keys)
+    observed = state.observed_folders(instance, keys)
+    now = time.time()
 
     # Plan and render.
     rows = [
@@ -265,6 +267,9 @@ def _status(args: argparse.Namespace) -> int:
             latest[d.isoformat()].dagster_run.status.value if d.isoformat() in latest else NO_RUN,
             oci_layout,
             s3_layout,
+            observed[d.isoformat()][1] if d.isoformat() in observed else None,
+            now,
+            settings.late_after_minutes * 60,
         )
         for d in days
     ]
@@ -277,6 +282,10 @@ def _status(args: argparse.Namespace) -> int:
     _out(_daemon_line(state.daemon_heartbeats(instance)))
     if oci_error:
         _out(f"OCI could not be listed: {oci_error}")
+        return EXIT_FAILED
+    late = [r.day for r in rows if r.late]
+    if late:
+        _out(f"Late (day_up_to_date ERROR): {', '.join(late)}")
         return EXIT_FAILED
     return EXIT_OK
 

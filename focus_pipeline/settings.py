@@ -147,6 +147,21 @@ class FocusSettings(BaseSettings):
         description="Wait before the sensor requests a failed or cancelled day again, "
         "doubled after each further failure up to a day (0: never).",
     )
+    late_after_minutes: float = Field(
+        120,
+        gt=0,
+        description="A day whose copy differs from OCI's folder for longer than this is late: "
+        "its day_up_to_date check turns from WARN to ERROR.",
+    )
+    freshness_fail_hours: float = Field(
+        30,
+        gt=0,
+        description="The copy asset's freshness policy fails when nothing was copied for this "
+        "long (warns at half of it).",
+    )
+    owners: str = Field(
+        "", description="Owners shown in the catalog: emails or team:name, comma-separated."
+    )
     full_scan_hours: float = Field(
         24,
         ge=0,
@@ -159,6 +174,18 @@ class FocusSettings(BaseSettings):
     name_separator: str = Field(
         naming.DEFAULT_NAME_SEPARATOR, description="Between the day and the file name in the key."
     )
+
+    @field_validator("owners")
+    @classmethod
+    def _owners(cls, v: str) -> str:
+        for owner in (o.strip() for o in v.split(",")):
+            if owner and "@" not in owner and not owner.startswith("team:"):
+                raise ValueError("must be emails or team:<name>, comma-separated")
+        return v
+
+    @property
+    def owner_list(self) -> list[str]:
+        return [o.strip() for o in self.owners.split(",") if o.strip()]
 
     @field_validator("oci_bucket")
     @classmethod

@@ -1,6 +1,8 @@
 """The two assets users see: OCI's day folders and their copies in the BYOD bucket."""
 
+import datetime as dt
 import time
+from dataclasses import dataclass
 
 import dagster as dg
 from pydantic import Field
@@ -20,6 +22,8 @@ from focus_pipeline.lib.plan import DayPlan, plan_day
 from focus_pipeline.lib.transfer import PROGRESS_SECONDS, CopyFailure, CopyResult, copy_all
 
 CODE_VERSION = "1"
+# Dagster's metadata key for where an asset's data lives (shown in the catalog).
+URI = "dagster/uri"
 
 
 def day_retry_policy(retries: int, delay_seconds: int) -> dg.RetryPolicy | None:
@@ -43,22 +47,43 @@ class CopyConfig(dg.Config):
     )
 
 
-def oci_focus_reports_spec(partitions_def: dg.PartitionsDefinition) -> dg.AssetSpec:
+@dataclass(frozen=True)
+class Catalog:
+    """What the catalog shows of both assets: where the data is and who owns it."""
+
+    oci_uri: str
+    s3_uri: str
+    owners: tuple[str, ...] = ()
+    freshness_fail_hours: float = 30.0
+
+    @property
+    def freshness(self) -> dg.FreshnessPolicy:
+        fail = dt.timedelta(hours=self.freshness_fail_hours)
+        return dg.FreshnessPolicy.time_window(fail_window=fail, warn_window=fail / 2)
+
+
+def oci_focus_reports_spec(
+    partitions_def: dg.PartitionsDefinition, catalog: Catalog
+) -> dg.AssetSpec:
     return dg.AssetSpec(
         key=state.OCI_ASSET,
         partitions_def=partitions_def,
         group_name="focus",
-        kinds={"oci"},
+        kinds={"oracle"},
+        owners=list(catalog.owners),
+        metadata={URI: catalog.oci_uri},
         description=(
             "FOCUS cost reports as Oracle writes them: one folder per day under "
             "`FOCUS Reports/YYYY/MM/DD/` in namespace `bling`, bucket = your tenancy OCID. "
-            "External to Dagster: the sensor records what it sees here as observations."
+            "External to Dagster: the sensor records each day folder it finds with its file "
+            "count and bytes, so a day shows as present; a day never seen shows as missing."
         ),
     )
 
 
 def build_byod_focus_reports(
     partitions_def: dg.PartitionsDefinition,
+    catalog: Catalog,
     retry_policy: dg.RetryPolicy | None = None,
     progress_seconds: float = PROGRESS_SECONDS,
 ) -> dg.AssetsDefinition:
@@ -68,9 +93,12 @@ def build_byod_focus_reports(
         deps=[state.OCI_ASSET],
         group_name="focus",
         kinds={"s3"},
+        owners=list(catalog.owners),
+        metadata={URI: catalog.s3_uri},
+        freshness_policy=catalog.freshness,
         code_version=CODE_VERSION,
         retry_policy=retry_policy,
-        check_specs=checks.CHECK_SPECS,
+        check_specs=checks.check_specs(partitions_def),
         tags={"focus_pipeline/copy": "day"},
     )
     def byod_focus_reports(

@@ -12,6 +12,7 @@ as the copy runs do, which is where a missing variable or policy actually bites.
 import dagster as dg
 from botocore.config import Config
 
+from focus_pipeline.defs.checks import DAY_UP_TO_DATE_KEY
 from focus_pipeline.defs.resources import ByodS3Resource, OciFocusReportsResource
 from focus_pipeline.defs.state import BYOD_ASSET
 from focus_pipeline.lib.connectivity import CheckResult, check_oci, check_s3
@@ -20,9 +21,10 @@ COPY_JOB_NAME = "focus_copy_job"
 
 focus_copy_job = dg.define_asset_job(
     name=COPY_JOB_NAME,
-    selection=dg.AssetSelection.assets(BYOD_ASSET),
+    selection=dg.AssetSelection.assets(BYOD_ASSET) - dg.AssetSelection.checks(DAY_UP_TO_DATE_KEY),
     description="Copies the FOCUS reports of one day (a partition) from OCI into the BYOD bucket.",
 )
+
 
 # A check answers in seconds or says why not: two attempts and short timeouts, unlike the copy
 # (whose client retries for minutes). An unreachable endpoint fails in about 20 s at worst.

@@ -12,6 +12,16 @@ import dagster as dg
 
 from focus_pipeline.lib.oci_source import OciReportSource
 from focus_pipeline.lib.outcome import DayOutcome
+from focus_pipeline.lib.plan import (
+    RECORD_BYTES,
+    RECORD_ETAG,
+    RECORD_MD5,
+    RECORD_NAME,
+    RECORD_S3_BUCKET,
+    RECORD_S3_ENDPOINT,
+    RECORD_S3_KEY,
+    CopiedFile,
+)
 from focus_pipeline.lib.sweep import SweepResult
 
 OCI_FOLDER = "oci_folder"
@@ -57,7 +67,7 @@ def day_metadata(
         OCI_GET_REQUESTS: source.get_calls,
         STALE_UPLOADS_ABORTED: len(swept.aborted) if swept else 0,
         SOURCE_DIGEST: outcome.source_digest,
-        MANIFEST: dg.MetadataValue.json([f.to_record() for f in outcome.manifest]),
+        MANIFEST: manifest_table(outcome.manifest),
     }
     if outcome.skipped:
         metadata[SKIPPED_OBJECTS] = dg.MetadataValue.json(
@@ -66,6 +76,40 @@ def day_metadata(
     if not outcome.listing:
         metadata[NOTE] = "OCI holds no reports for this day (yet)."
     return metadata
+
+
+# The manifest's columns: a copied-file record's keys (``CopiedFile.to_record``), in this order.
+MANIFEST_COLUMNS = (
+    (RECORD_NAME, "string", "OCI object name"),
+    (RECORD_S3_KEY, "string", "S3 key it was copied to"),
+    (RECORD_BYTES, "int", "size in bytes"),
+    (RECORD_MD5, "string", "base64 MD5 of the bytes copied"),
+    (RECORD_ETAG, "string", "OCI etag of the version copied"),
+    (RECORD_S3_BUCKET, "string", "destination bucket"),
+    (RECORD_S3_ENDPOINT, "string", "destination endpoint (empty: AWS)"),
+)
+
+
+def manifest_table(files: list[CopiedFile]) -> dg.TableMetadataValue:
+    """What S3 holds for the day, one row per file, as the catalog shows tables."""
+    names = [name for name, _, _ in MANIFEST_COLUMNS]
+    return dg.MetadataValue.table(
+        records=[
+            dg.TableRecord({k: v for k, v in f.to_record().items() if k in names}) for f in files
+        ],
+        schema=dg.TableSchema(
+            columns=[
+                dg.TableColumn(name, type_, description=about)
+                for name, type_, about in MANIFEST_COLUMNS
+            ]
+        ),
+    )
+
+
+def manifest_files(value: Any) -> list[CopiedFile]:
+    """The manifest read back: the one parser of ``manifest_table`` (and of older JSON lists)."""
+    rows = [r.data for r in value.records] if hasattr(value, "records") else list(value)
+    return [CopiedFile.from_record(row) for row in rows]
 
 
 def values(metadata: dict[str, Any]) -> dict[str, Any]:

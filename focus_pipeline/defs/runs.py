@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 import dagster as dg
 
+from focus_pipeline.defs.checks import HEALTH_JOB_NAME
 from focus_pipeline.defs.state import BYOD_ASSET, PARTITION_TAG
 from focus_pipeline.lib.healing import ACTIVE_STATUSES, LastRun
 
@@ -32,7 +33,9 @@ RUNS_LIMIT = 1000
 
 def targets_copy(run: dg.DagsterRun) -> bool:
     # `dg.materialize` records an empty selection (all assets of its ad-hoc job), and the only
-    # partitioned asset that can run here is the copy.
+    # partitioned asset that can run here is the copy; a checks-only run copies nothing.
+    if run.job_name == HEALTH_JOB_NAME or (not run.asset_selection and run.asset_check_selection):
+        return False
     return not run.asset_selection or BYOD_ASSET in run.asset_selection
 
 

@@ -7,8 +7,9 @@ here. Two kinds of events carry it:
   files that landed, logged as they land (the first at once, then at most every half second,
   see ``copy_all``). They are stored immediately and survive a later failure of the run, so a
   retry copies only what is missing. A day's copied set is the newest entry per object name.
-* ``oci_focus_reports`` observations, one per day folder whose content changed, recorded by the
-  sensor with the folder digest as data version, so the UI shows OCI's side and a stale copy.
+* ``oci_focus_reports`` runless materializations, one per day folder whose content changed,
+  recorded by the sensor with the folder digest as data version, so the UI shows OCI's side
+  and a stale copy (releases before recorded observations; both are read).
 
 Reads are batched per call (all partitions of a window in one query, paged by 10,000 records),
 so their number does not grow with the number of objects.
@@ -89,11 +90,15 @@ def _copied(meta: dict[str, object], copied_at: float | None = None) -> Iterator
 
 
 def _records(
-    instance: dg.DagsterInstance, asset_key: dg.AssetKey, partitions: Sequence[str]
+    instance: dg.DagsterInstance,
+    asset_key: dg.AssetKey,
+    partitions: Sequence[str],
+    materializations: bool = False,
 ) -> Iterator[dg.EventLogRecord]:
+    fetch = instance.fetch_materializations if materializations else instance.fetch_observations
     cursor = None
     while True:
-        result = instance.fetch_observations(
+        result = fetch(
             dg.AssetRecordsFilter(asset_key=asset_key, asset_partitions=list(partitions)),
             limit=_PAGE,
             cursor=cursor,
@@ -157,14 +162,16 @@ def _pinned_destination(
     return s3.bucket, s3.endpoint
 
 
-def oci_folder_observation(day: str, listing: Sequence[OciObject]) -> dg.AssetObservation:
-    """What the sensor saw in one OCI day folder; the digest is its data version."""
+def oci_folder_event(day: str, listing: Sequence[OciObject]) -> dg.AssetMaterialization:
+    """What the sensor found in one OCI day folder, recorded as a runless materialization of
+    the external asset: the catalog then shows the day present with its files and bytes (an
+    observation would leave it "missing"), and the digest is its data version."""
     digest = folder_digest(listing)
-    return dg.AssetObservation(
+    return dg.AssetMaterialization(
         asset_key=OCI_ASSET,
         partition=day,
-        # The data-version tag is how an observation tells Dagster the source changed, which
-        # marks the copied day stale in the UI.
+        # The data-version tag is how an external asset tells Dagster the source changed,
+        # which marks the copied day stale in the UI.
         tags={DATA_VERSION_TAG: digest},
         metadata={
             FOLDER_FILES: len(listing),
@@ -174,18 +181,26 @@ def oci_folder_observation(day: str, listing: Sequence[OciObject]) -> dg.AssetOb
     )
 
 
-def observed_folder_digests(instance: dg.DagsterInstance, days: Sequence[str]) -> dict[str, str]:
-    """The newest folder digest the sensor recorded for each day."""
-    digests: dict[str, str] = {}
-    for record in _records(instance, OCI_ASSET, days):
-        day = record.partition_key
-        if day is not None and day not in digests:
-            digest = _meta(record.asset_observation).get(FOLDER_DIGEST)
-            if digest:
-                digests[day] = str(digest)
-        if len(digests) == len(days):
+def observed_folders(
+    instance: dg.DagsterInstance, days: Sequence[str]
+) -> dict[str, tuple[str, float]]:
+    """The newest folder digest the sensor recorded for each day, and when it first saw it.
+
+    Recorded as materializations; instances upgraded from releases that recorded observations
+    are read too, for days with no materialization yet.
+    """
+    found: dict[str, tuple[str, float]] = {}
+    for materializations in (True, False):
+        wanted = [d for d in days if d not in found]
+        if not wanted:
             break
-    return digests
+        for record in _records(instance, OCI_ASSET, wanted, materializations):
+            day = record.partition_key
+            event = record.asset_materialization if materializations else record.asset_observation
+            digest = values(event.metadata).get(FOLDER_DIGEST) if event else None
+            if day is not None and day not in found and digest:
+                found[day] = (str(digest), record.timestamp)
+    return found
 
 
 def today_utc() -> dt.date:

@@ -93,13 +93,14 @@ class FullScan:
             return False
         return self.finished_at is None or now - self.finished_at >= every_seconds
 
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "scan_next_day": self.next_day.isoformat() if self.next_day else None,
+            "scan_finished_at": self.finished_at,
+        }
+
     def to_json(self) -> str:
-        return json.dumps(
-            {
-                "scan_next_day": self.next_day.isoformat() if self.next_day else None,
-                "scan_finished_at": self.finished_at,
-            }
-        )
+        return json.dumps(self.to_dict())
 
     @classmethod
     def from_json(cls, text: str | None) -> FullScan:

@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from focus_pipeline.lib.healing import ACTIVE_STATUSES
+from focus_pipeline.lib.health import ERROR, up_to_date
 from focus_pipeline.lib.naming import OciLayout, S3Layout
 from focus_pipeline.lib.plan import CopiedFile, DayPlan, OciObject, plan_day
 
@@ -19,7 +20,7 @@ FAILED_RUN_STATUS = "FAILURE"
 NO_RUN = "-"
 HEADER = (
     f"{'DAY':<10}  {'OCI FILES':>9}  {'OCI BYTES':>15}  {'COPIED':>6}  {'COPIED BYTES':>15}  "
-    f"{'LAST COPY (UTC)':<19}  {'PENDING':>7}  {'LAST RUN':<10}  STATE"
+    f"{'LAST COPY (UTC)':<19}  {'PENDING':>7}  {'LAST RUN':<10}  {'UP TO DATE':<10}  STATE"
 )
 
 
@@ -36,10 +37,16 @@ class DayStatus:
     pending: int | None
     run_status: str
     state: str
+    # The day_up_to_date verdict: PASS, WARN (differs, not late yet), ERROR (late), "?" unknown.
+    up_to_date: str = "?"
 
     @property
     def failed(self) -> bool:
         return self.run_status == FAILED_RUN_STATUS
+
+    @property
+    def late(self) -> bool:
+        return self.up_to_date == ERROR
 
 
 def day_status(
@@ -49,7 +56,12 @@ def day_status(
     run_status: str,
     oci: OciLayout,
     s3: S3Layout,
+    differs_since: float | None = None,
+    now: float = 0.0,
+    late_after_seconds: float = float("inf"),
 ) -> DayStatus:
+    """One day's row; ``differs_since`` (when OCI's folder last changed) dates a difference for
+    the up-to-date verdict."""
     files = list(copied.values())
     row = {
         "day": day.isoformat(),
@@ -67,12 +79,14 @@ def day_status(
             state="OCI not listed (see below)",
         )
     plan = plan_day(day, listing, copied, oci, s3)
+    verdict = up_to_date(row["day"], len(plan.to_copy), differs_since, now, late_after_seconds)
     return DayStatus(
         **row,  # type: ignore[arg-type]
         oci_files=len(listing),
         oci_bytes=sum(o.size for o in listing),
         pending=len(plan.to_copy),
         state=day_state(len(listing), plan, run_status),
+        up_to_date=verdict.verdict,
     )
 
 
@@ -112,7 +126,7 @@ def render_table(rows: Sequence[DayStatus]) -> list[str]:
         lines.append(
             f"{r.day:<10}  {_n(r.oci_files):>9}  {_n(r.oci_bytes):>15}  "
             f"{_n(r.copied_files):>6}  {_n(r.copied_bytes):>15}  {_when(r.last_copy):<19}  "
-            f"{_n(r.pending):>7}  {r.run_status:<10}  {r.state}"
+            f"{_n(r.pending):>7}  {r.run_status:<10}  {r.up_to_date:<10}  {r.state}"
         )
     # Totals count what was listed; a day OCI did not answer for adds nothing.
     lines.append(
@@ -121,6 +135,6 @@ def render_table(rows: Sequence[DayStatus]) -> list[str]:
         f"{_n(sum(r.copied_files for r in rows)):>6}  "
         f"{_n(sum(r.copied_bytes for r in rows)):>15}  {'':<19}  "
         f"{_n(sum(r.pending or 0 for r in rows)):>7}  "
-        f"{sum(r.failed for r in rows)} failed"
+        f"{sum(r.failed for r in rows)} failed, {sum(r.late for r in rows)} late"
     )
     return lines

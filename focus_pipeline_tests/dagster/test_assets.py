@@ -7,6 +7,7 @@ import dagster as dg
 import pytest
 
 from focus_pipeline.defs import build_definitions
+from focus_pipeline.defs.metadata import manifest_files
 from focus_pipeline.defs.resources import ByodS3Resource
 from focus_pipeline.settings import load_settings
 from focus_pipeline_tests.support import TENANCY, b64md5, open_uploads, s3_contents
@@ -85,8 +86,9 @@ def test_day_is_copied_then_skipped_then_only_the_changed_file_recopied(
         assert s3_contents(s3_client, s3_bucket) == expected
         meta = metadata(first)
         assert meta["files_copied"] == 3 and meta["files_unchanged"] == 0
-        assert {m["s3_key"] for m in meta["manifest"]} == set(expected)
-        assert {m["md5"] for m in meta["manifest"]} == set(expected.values())
+        manifest = manifest_files(meta["manifest"])
+        assert {f.s3_key for f in manifest} == set(expected)
+        assert {f.md5 for f in manifest} == set(expected.values())
 
         oci_emulator.clear_requests()
         second = materialize(defs, instance)

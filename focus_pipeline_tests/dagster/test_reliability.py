@@ -24,6 +24,7 @@ import dagster as dg
 import pytest
 
 from focus_pipeline.defs import build_definitions
+from focus_pipeline.defs.metadata import manifest_files
 from focus_pipeline.lib.oci_source import OciReportSource
 from focus_pipeline.lib.transfer import MIB
 from focus_pipeline.settings import load_settings
@@ -107,8 +108,8 @@ def test_a_report_replaced_mid_copy_lands_new_and_the_day_checks_pass(
         result = materialize(DAY, instance)
         assert result.success
         meta = result.asset_materializations_for_node("byod_focus_reports")[-1].metadata
-        [copied] = meta["manifest"].value
-        assert copied["etag"] == replaced[0] and copied["md5"] == b64md5(new)
+        [copied] = manifest_files(meta["manifest"].value)
+        assert copied.etag == replaced[0] and copied.md5 == b64md5(new)
         checks = {c.check_name: c.passed for c in result.get_asset_check_evaluations()}
         assert checks["all_reports_copied"] is True
         assert oci_emulator.count(op="GetObject", status=412) >= 1

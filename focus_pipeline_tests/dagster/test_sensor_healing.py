@@ -9,10 +9,10 @@ import time
 import dagster as dg
 import pytest
 
-from focus_pipeline.defs import build_definitions, runs
+from focus_pipeline.defs import build_definitions, runs, sensors
 from focus_pipeline.defs.state import today_utc
 from focus_pipeline.settings import load_settings
-from focus_pipeline_tests.dagster.test_sensors import put, requested, tick
+from focus_pipeline_tests.dagster.test_sensors import copy_requests, put, requested, tick
 
 DAY = today_utc()
 
@@ -36,14 +36,27 @@ def add_run(
 
 
 def digest_requested_by(defs: dg.Definitions, instance: dg.DagsterInstance) -> str:
-    [request] = tick(defs, instance).run_requests
+    [request] = copy_requests(tick(defs, instance))
     return request.tags[runs.DIGEST_TAG]
+
+
+class Clock:
+    """The sensor's clock, moved by the test instead of sleeping: waits are judged the same
+    however slow the machine is."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.offset = 0.0
+        monkeypatch.setattr(sensors, "clock", lambda: time.time() + self.offset)
+
+    def advance(self, seconds: float) -> None:
+        self.offset += seconds
 
 
 def test_a_run_that_stopped_recording_progress_is_failed_and_its_day_requested(
     focus_env, oci_emulator, monkeypatch
 ) -> None:
-    defs = defs_with(monkeypatch, FOCUS_STALLED_RUN_SECONDS="0.5", FOCUS_FULL_SCAN_HOURS="0")
+    clock = Clock(monkeypatch)
+    defs = defs_with(monkeypatch, FOCUS_STALLED_RUN_SECONDS="100", FOCUS_FULL_SCAN_HOURS="0")
     put(oci_emulator, DAY, "0001-00001.csv.gz")
     with dg.instance_for_test() as instance:
         digest = digest_requested_by(defs, instance)
@@ -52,14 +65,14 @@ def test_a_run_that_stopped_recording_progress_is_failed_and_its_day_requested(
             dg.DagsterRunStatus.STARTED,
             **{runs.DIGEST_TAG: digest, runs.ATTEMPT_TAG: "0"},
         )
-        time.sleep(0.6)
+        clock.advance(101)
         result = tick(defs, instance)
         run = instance.get_run_by_id(dead.run_id)
         assert run.status == dg.DagsterRunStatus.FAILURE
         assert run.tags[runs.DEAD_RUN_TAG] == "true"
         failure = instance.all_logs(dead.run_id, of_type=dg.DagsterEventType.RUN_FAILURE)
         assert "No progress recorded for" in failure[-1].dagster_event.message
-        [request] = result.run_requests
+        [request] = copy_requests(result)
         assert request.partition_key == DAY.isoformat()
         assert request.tags[runs.ATTEMPT_TAG] == "1"
         assert request.run_key == f"{DAY.isoformat()}:{digest}:1"
@@ -78,29 +91,30 @@ def test_a_live_run_is_left_alone(focus_env, oci_emulator, monkeypatch) -> None:
 def test_a_failed_or_cancelled_day_is_requested_again_after_its_wait(
     focus_env, oci_emulator, monkeypatch, status
 ) -> None:
-    defs = defs_with(monkeypatch, FOCUS_FAILED_DAY_RETRY_SECONDS="1", FOCUS_FULL_SCAN_HOURS="0")
+    clock = Clock(monkeypatch)
+    defs = defs_with(monkeypatch, FOCUS_FAILED_DAY_RETRY_SECONDS="100", FOCUS_FULL_SCAN_HOURS="0")
     put(oci_emulator, DAY, "0001-00001.csv.gz")
     with dg.instance_for_test() as instance:
         digest = digest_requested_by(defs, instance)
         add_run(instance, status, **{runs.DIGEST_TAG: digest, runs.ATTEMPT_TAG: "0"})
         assert requested(tick(defs, instance)) == []  # within the wait
-        time.sleep(1.1)
-        [request] = tick(defs, instance).run_requests
+        clock.advance(101)
+        [request] = copy_requests(tick(defs, instance))
         assert request.tags[runs.ATTEMPT_TAG] == "1"
         # The second failure waits twice as long.
         add_run(instance, status, **{runs.DIGEST_TAG: digest, runs.ATTEMPT_TAG: "1"})
-        time.sleep(1.1)
-        assert requested(tick(defs, instance)) == []
-        time.sleep(1.0)
-        assert tick(defs, instance).run_requests[0].tags[runs.ATTEMPT_TAG] == "2"
+        assert requested(tick(defs, instance)) == []  # 101 s after it ended: not 200 yet
+        clock.advance(100)
+        assert copy_requests(tick(defs, instance))[0].tags[runs.ATTEMPT_TAG] == "2"
 
 
 def test_the_full_scan_finds_a_day_outside_the_window_then_waits(
     focus_env, oci_emulator, monkeypatch
 ) -> None:
+    clock = Clock(monkeypatch)
     old = DAY - dt.timedelta(days=10)
     monkeypatch.setenv("FOCUS_START_DATE", (DAY - dt.timedelta(days=40)).isoformat())
-    defs = defs_with(monkeypatch, FOCUS_LOOKBACK_DAYS="3", FOCUS_FULL_SCAN_HOURS="0.0005")
+    defs = defs_with(monkeypatch, FOCUS_LOOKBACK_DAYS="3", FOCUS_FULL_SCAN_HOURS="1")
     put(oci_emulator, old, "0001-00001.csv.gz")
     with dg.instance_for_test() as instance:
         oci_emulator.clear_requests()
@@ -108,9 +122,10 @@ def test_the_full_scan_finds_a_day_outside_the_window_then_waits(
         # Every day from the start date was compared exactly once, the window included.
         assert oci_emulator.count(op="ListObjects") == 41
         oci_emulator.clear_requests()
+        clock.advance(3500)
         assert requested(tick(defs, instance)) == []  # the scan is done for its period
         assert oci_emulator.count(op="ListObjects") == 3
-        time.sleep(1.9)
+        clock.advance(200)
         assert requested(tick(defs, instance)) == [old.isoformat()]  # no run copied it yet
 
 

@@ -45,8 +45,22 @@ def tick(defs: dg.Definitions, instance: dg.DagsterInstance) -> dg.SensorResult:
     return result
 
 
+def folder_events(result: dg.SensorResult) -> list[str]:
+    """Days whose OCI folder the tick recorded (as materializations of oci_focus_reports)."""
+    return [
+        e.partition
+        for e in result.asset_events
+        if isinstance(e, dg.AssetMaterialization) and e.asset_key == OCI_ASSET
+    ]
+
+
+def copy_requests(result: dg.SensorResult) -> list[dg.RunRequest]:
+    return [r for r in result.run_requests if r.job_name == "focus_copy_job"]
+
+
 def requested(result: dg.SensorResult) -> list[str]:
-    return sorted(r.partition_key for r in result.run_requests)
+    """Days the tick asked to copy (health runs aside)."""
+    return sorted(r.partition_key for r in copy_requests(result))
 
 
 def copy_day(defs: dg.Definitions, instance: dg.DagsterInstance, d: dt.date) -> None:
@@ -65,7 +79,7 @@ def test_new_changed_and_late_files_request_exactly_their_days(defs, oci_emulato
     with dg.instance_for_test() as instance:
         first = tick(defs, instance)
         assert requested(first) == sorted([day(0).isoformat(), day(2).isoformat()])
-        for request in first.run_requests:
+        for request in copy_requests(first):
             digest = request.tags["focus_pipeline/folder_digest"]
             assert request.run_key == f"{request.partition_key}:{digest}:0"
             assert request.tags["focus_pipeline/attempt"] == "0"
@@ -80,10 +94,10 @@ def test_new_changed_and_late_files_request_exactly_their_days(defs, oci_emulato
         third = tick(defs, instance)
         assert requested(third) == sorted([day(2).isoformat(), day(5).isoformat()])
         old_key = next(
-            r.run_key for r in first.run_requests if r.partition_key == day(2).isoformat()
+            r.run_key for r in copy_requests(first) if r.partition_key == day(2).isoformat()
         )
         new_key = next(
-            r.run_key for r in third.run_requests if r.partition_key == day(2).isoformat()
+            r.run_key for r in copy_requests(third) if r.partition_key == day(2).isoformat()
         )
         assert old_key != new_key
 
@@ -93,19 +107,20 @@ def test_ticks_record_oci_observations_only_for_changed_days(defs, oci_emulator)
     put(oci_emulator, day(1), "0001-00002.csv.gz", b"defg")
     with dg.instance_for_test() as instance:
         first = tick(defs, instance)
-        assert [e.partition for e in first.asset_events] == [day(1).isoformat()]
-        obs = instance.fetch_observations(
+        assert folder_events(first) == [day(1).isoformat()]
+        obs = instance.fetch_materializations(
             dg.AssetRecordsFilter(asset_key=OCI_ASSET, asset_partitions=[day(1).isoformat()]),
             limit=10,
         ).records
         assert len(obs) == 1
-        meta = obs[0].asset_observation.metadata
+        meta = obs[0].asset_materialization.metadata
         assert meta["files"].value == 2 and meta["bytes"].value == 7
-        assert obs[0].asset_observation.tags["dagster/data_version"] == meta["folder_digest"].value
+        tags = obs[0].asset_materialization.tags
+        assert tags["dagster/data_version"] == meta["folder_digest"].value
 
-        assert tick(defs, instance).asset_events == []
+        assert folder_events(tick(defs, instance)) == []
         put(oci_emulator, day(1), "0001-00003.csv.gz")
-        assert [e.partition for e in tick(defs, instance).asset_events] == [day(1).isoformat()]
+        assert folder_events(tick(defs, instance)) == [day(1).isoformat()]
 
 
 @pytest.mark.parametrize("selection", [frozenset({BYOD_ASSET}), frozenset(), None])

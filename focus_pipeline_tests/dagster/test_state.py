@@ -68,7 +68,14 @@ def test_the_newest_checkpoint_of_a_name_wins() -> None:
         assert copied[NAME].etag == "new"
 
 
-def test_the_folder_observation_carries_its_digest_as_data_version() -> None:
+def test_the_folder_event_carries_its_digest_as_data_version() -> None:
     listing = [OciObject(NAME, 1, "e")]
-    obs = state.oci_folder_observation(DAY.isoformat(), listing)
-    assert obs.data_version == obs.metadata[state.FOLDER_DIGEST].value
+    obs = state.oci_folder_event(DAY.isoformat(), listing)
+    assert obs.tags[state.DATA_VERSION_TAG] == obs.metadata[state.FOLDER_DIGEST].value
+    with dg.instance_for_test() as instance:
+        instance.report_runless_asset_event(obs)
+        [record] = instance.fetch_materializations(
+            dg.AssetRecordsFilter(asset_key=state.OCI_ASSET, asset_partitions=[DAY.isoformat()]),
+            limit=1,
+        ).records
+        assert record.asset_materialization.metadata[state.FOLDER_FILES].value == 1

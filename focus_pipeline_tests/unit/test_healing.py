@@ -93,3 +93,19 @@ def test_full_scan_cursor_round_trip_and_schedule() -> None:
     assert FullScan.from_json(under_way.to_json()) == under_way
     assert FullScan.from_json(done.to_json()) == done
     assert FullScan.from_json(None) == FullScan() == FullScan.from_json("not json")
+
+
+def test_up_to_date_warns_then_errors_then_passes() -> None:
+    from focus_pipeline.lib.health import ERROR, PASS, WARN, HealthState, up_to_date
+
+    assert up_to_date("d", 2, NOW - 10, NOW, HOUR).verdict == WARN
+    assert up_to_date("d", 2, NOW - HOUR, NOW, HOUR).verdict == ERROR
+    assert up_to_date("d", 2, None, NOW, HOUR).differs_since == NOW  # first seen now
+    assert up_to_date("d", 0, NOW - 10 * HOUR, NOW, HOUR).verdict == PASS
+    late = up_to_date("d", 2, NOW - 2 * HOUR, NOW, HOUR)
+    assert "for 120 min (late)" in late.describe(NOW)
+    state = HealthState({"d": NOW}, {"d": WARN})
+    import json
+
+    again = HealthState.from_json(json.dumps(state.to_dict()))
+    assert again == state and HealthState.from_json("garbage") == HealthState()

@@ -6,7 +6,7 @@ from focus_pipeline.defs import metadata as m
 from focus_pipeline.lib.naming import OciLayout, S3Layout
 from focus_pipeline.lib.oci_source import OciReportSource
 from focus_pipeline.lib.outcome import day_outcome
-from focus_pipeline.lib.plan import CopiedFile, OciObject, plan_day
+from focus_pipeline.lib.plan import OciObject, plan_day
 from focus_pipeline.lib.sweep import SweepResult
 from focus_pipeline.lib.transfer import CopyResult
 
@@ -27,7 +27,7 @@ def test_metadata_of_a_day_with_a_copy_and_a_skipped_object() -> None:
     assert meta[m.BYTES_COPIED] == meta[m.BYTES_TOTAL] == 2_000_000
     assert meta[m.MB_PER_S] == 1.0
     assert meta[m.SOURCE_DIGEST] == outcome.source_digest
-    assert [CopiedFile.from_record(r) for r in meta[m.MANIFEST]] == outcome.manifest
+    assert m.manifest_files(meta[m.MANIFEST]) == outcome.manifest
     assert meta[m.SKIPPED_OBJECTS][0]["name"] == odd.name
     assert m.NOTE not in meta
     assert (meta[m.OCI_LIST_REQUESTS], meta[m.STALE_UPLOADS_ABORTED]) == (1, 1)

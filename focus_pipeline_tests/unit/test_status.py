@@ -47,10 +47,10 @@ def test_a_day_oci_did_not_answer_for_shows_question_marks() -> None:
     table = render_table([row])
     assert table[0] == HEADER
     assert table[1].split() == [
-        "2024-11-28", "?", "?", "1", "1,000", "2024-11-28", "00:00:00", "?", "SUCCESS",
+        "2024-11-28", "?", "?", "1", "1,000", "2024-11-28", "00:00:00", "?", "SUCCESS", "?",
         "OCI", "not", "listed", "(see", "below)",
     ]  # fmt: skip
-    assert table[2].split() == ["TOTAL", "0", "0", "1", "1,000", "0", "0", "failed"]
+    assert table[2].split() == ["TOTAL", "0", "0", "1", "1,000", "0", "0", "failed,", "0", "late"]
 
 
 def test_totals_add_listed_days_and_count_failed_runs() -> None:
@@ -59,4 +59,16 @@ def test_totals_add_listed_days_and_count_failed_runs() -> None:
         day_status(DAY, [a], {}, "FAILURE", OCI, S3),
         day_status(DAY - dt.timedelta(days=1), [], {}, NO_RUN, OCI, S3),
     ]
-    assert render_table(rows)[-1].split() == ["TOTAL", "1", "2,048", "0", "0", "1", "1", "failed"]
+    total = render_table(rows)[-1].split()
+    assert total == ["TOTAL", "1", "2,048", "0", "0", "1", "1", "failed,", "0", "late"]
+
+
+def test_a_difference_older_than_the_limit_is_late() -> None:
+    a = obj("a.csv.gz")
+    now = 1_800_000_000.0
+    fresh = day_status(DAY, [a], {}, NO_RUN, OCI, S3, now - 60, now, 3600)
+    late = day_status(DAY, [a], {}, NO_RUN, OCI, S3, now - 7200, now, 3600)
+    done = day_status(DAY, [a], {a.name: copied(a)}, "SUCCESS", OCI, S3, now - 7200, now, 3600)
+    assert (fresh.up_to_date, late.up_to_date, done.up_to_date) == ("WARN", "ERROR", "PASS")
+    assert late.late and not fresh.late
+    assert render_table([late])[-1].endswith("0 failed, 1 late")
