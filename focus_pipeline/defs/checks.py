@@ -25,6 +25,7 @@ from focus_pipeline.lib.plan import plan_day
 
 ALL_REPORTS_COPIED = "all_reports_copied"
 NO_UNEXPECTED_OBJECTS = "no_unexpected_objects"
+REPORTS_ARE_FOCUS = "reports_are_focus"
 DAY_UP_TO_DATE = "day_up_to_date"
 
 
@@ -43,6 +44,12 @@ def check_specs(partitions_def: dg.PartitionsDefinition) -> list[dg.AssetCheckSp
             NO_UNEXPECTED_OBJECTS,
             "The OCI day folder holds only objects that fit the FOCUS layout; others are "
             "skipped and listed here.",
+        ),
+        spec(
+            REPORTS_ARE_FOCUS,
+            "Each file copied that day is gzip with a FOCUS header: OCI's column set or a "
+            "released FOCUS version (1.0-1.3), read from the first bytes of the copy. The copy "
+            "itself stays byte-exact and is not blocked.",
         ),
     ]
 
@@ -174,4 +181,24 @@ def check_results(outcome: DayOutcome) -> list[dg.AssetCheckResult]:
             severity=dg.AssetCheckSeverity.WARN,
             metadata={"skipped": [{"name": s.name, "reason": s.reason} for s in outcome.skipped]},
         ),
+        reports_are_focus(outcome),
     ]
+
+
+def reports_are_focus(outcome: DayOutcome) -> dg.AssetCheckResult:
+    """Fails (ERROR) naming every copied file whose header is not FOCUS; files copied before
+    headers were read are listed as unread, not judged."""
+    bad = [f for f in outcome.manifest if f.header_read and f.focus_header is None]
+    unread = [f.name for f in outcome.manifest if not f.header_read]
+    return dg.AssetCheckResult(
+        check_name=REPORTS_ARE_FOCUS,
+        asset_key=BYOD_ASSET,
+        passed=not bad,
+        severity=dg.AssetCheckSeverity.ERROR,
+        description="; ".join(f"{f.name}: {f.header_problem}" for f in bad[:10]) or None,
+        metadata={
+            "not_focus": [{"name": f.name, "problem": f.header_problem} for f in bad],
+            "matched": {f.name: f.focus_header for f in outcome.manifest if f.focus_header},
+            "unread": unread,
+        },
+    )

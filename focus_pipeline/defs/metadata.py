@@ -14,7 +14,9 @@ from focus_pipeline.lib.oci_source import OciReportSource
 from focus_pipeline.lib.outcome import DayOutcome
 from focus_pipeline.lib.plan import (
     RECORD_BYTES,
+    RECORD_COLUMNS,
     RECORD_ETAG,
+    RECORD_FOCUS_HEADER,
     RECORD_MD5,
     RECORD_NAME,
     RECORD_S3_BUCKET,
@@ -85,6 +87,8 @@ MANIFEST_COLUMNS = (
     (RECORD_BYTES, "int", "size in bytes"),
     (RECORD_MD5, "string", "base64 MD5 of the bytes copied"),
     (RECORD_ETAG, "string", "OCI etag of the version copied"),
+    (RECORD_FOCUS_HEADER, "string", "column set of its header: oci, or a FOCUS version"),
+    (RECORD_COLUMNS, "int", "columns in its header"),
     (RECORD_S3_BUCKET, "string", "destination bucket"),
     (RECORD_S3_ENDPOINT, "string", "destination endpoint (empty: AWS)"),
 )
@@ -94,8 +98,10 @@ def manifest_table(files: list[CopiedFile]) -> dg.TableMetadataValue:
     """What S3 holds for the day, one row per file, as the catalog shows tables."""
     names = [name for name, _, _ in MANIFEST_COLUMNS]
     return dg.MetadataValue.table(
+        # A table's rows need the same fields: "" where a record has no value.
         records=[
-            dg.TableRecord({k: v for k, v in f.to_record().items() if k in names}) for f in files
+            dg.TableRecord({name: record.get(name, "") for name in names})
+            for record in (f.to_record() for f in files)
         ],
         schema=dg.TableSchema(
             columns=[
@@ -109,7 +115,7 @@ def manifest_table(files: list[CopiedFile]) -> dg.TableMetadataValue:
 def manifest_files(value: Any) -> list[CopiedFile]:
     """The manifest read back: the one parser of ``manifest_table`` (and of older JSON lists)."""
     rows = [r.data for r in value.records] if hasattr(value, "records") else list(value)
-    return [CopiedFile.from_record(row) for row in rows]
+    return [CopiedFile.from_record({k: v for k, v in row.items() if v != ""}) for row in rows]
 
 
 def values(metadata: dict[str, Any]) -> dict[str, Any]:

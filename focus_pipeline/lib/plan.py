@@ -25,6 +25,9 @@ RECORD_S3_KEY = "s3_key"
 RECORD_S3_BUCKET = "s3_bucket"
 RECORD_S3_ENDPOINT = "s3_endpoint"
 RECORD_SECONDS = "seconds"
+RECORD_FOCUS_HEADER = "focus_header"
+RECORD_COLUMNS = "columns"
+RECORD_HEADER_PROBLEM = "header_problem"
 # Manifests written before records had one shape said ``name`` and ``size``.
 _LEGACY_KEYS = {"name": RECORD_NAME, "size": RECORD_BYTES}
 
@@ -59,6 +62,11 @@ class CopiedFile:
     # destinations were recorded (the state module pins those to one destination).
     s3_bucket: str | None = None
     s3_endpoint: str | None = None
+    # The file's header: the FOCUS column set it matched ("oci", "1.3") and its column count,
+    # or why it matched none; all None in records written before headers were read.
+    focus_header: str | None = field(default=None, compare=False)
+    columns: int | None = field(default=None, compare=False)
+    header_problem: str | None = field(default=None, compare=False)
     # When the copy landed (epoch seconds), as the event log recorded it; not part of identity.
     copied_at: float | None = field(default=None, compare=False)
 
@@ -75,6 +83,13 @@ class CopiedFile:
             record[RECORD_S3_BUCKET] = self.s3_bucket
         if self.s3_endpoint is not None:
             record[RECORD_S3_ENDPOINT] = self.s3_endpoint
+        for key, value in (
+            (RECORD_FOCUS_HEADER, self.focus_header),
+            (RECORD_COLUMNS, self.columns),
+            (RECORD_HEADER_PROBLEM, self.header_problem),
+        ):
+            if value is not None:
+                record[key] = value
         if seconds is not None:
             record[RECORD_SECONDS] = round(seconds, 3)
         return record
@@ -91,8 +106,16 @@ class CopiedFile:
             s3_key=str(r[RECORD_S3_KEY]),
             s3_bucket=r.get(RECORD_S3_BUCKET),
             s3_endpoint=r.get(RECORD_S3_ENDPOINT),
+            focus_header=r.get(RECORD_FOCUS_HEADER),
+            columns=r.get(RECORD_COLUMNS),
+            header_problem=r.get(RECORD_HEADER_PROBLEM),
             copied_at=copied_at,
         )
+
+    @property
+    def header_read(self) -> bool:
+        """Whether this copy's header was judged (records before that was done were not)."""
+        return self.focus_header is not None or self.header_problem is not None
 
     def in_destination(self, bucket: str | None, endpoint: str | None) -> bool:
         """Whether this copy is in ``bucket`` at ``endpoint`` (None: any, as in old records)."""

@@ -31,6 +31,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from focus_pipeline.lib.errors import SourceChanged, VerificationError, is_retryable
+from focus_pipeline.lib.focus_header import HEAD_BYTES, HeaderMatch, classify
 from focus_pipeline.lib.gzip_check import (
     DEFAULT_VERIFY_GZIP,
     VERIFY_GZIP_MODES,
@@ -108,8 +109,11 @@ class CopyResult:
     seconds: float
     parts: int
     restarts: int
+    # What the file's first line is (read from the bytes copied, never a second GET).
+    header: HeaderMatch | None = None
 
     def copied_file(self, bucket: str | None = None, endpoint: str | None = None) -> CopiedFile:
+        header = self.header
         return CopiedFile(
             name=self.source.name,
             etag=self.source.etag,
@@ -118,6 +122,9 @@ class CopyResult:
             s3_key=self.s3_key,
             s3_bucket=bucket,
             s3_endpoint=endpoint,
+            focus_header=header.matched if header else None,
+            columns=header.columns if header else None,
+            header_problem=header.problem if header else None,
         )
 
 
@@ -273,8 +280,9 @@ class Copier:
         restarts = 0
         while True:
             try:
-                md5, parts = self._copy_version(obj, key)
-                return CopyResult(obj, key, md5, time.monotonic() - started, parts, restarts)
+                md5, parts, head = self._copy_version(obj, key)
+                seconds = time.monotonic() - started
+                return CopyResult(obj, key, md5, seconds, parts, restarts, classify(head))
             except SourceChanged:
                 if restarts >= self.options.max_source_restarts:
                     raise
@@ -306,16 +314,18 @@ class Copier:
             return None
         return GzipVerifier(obj.name)
 
-    def _copy_version(self, obj: OciObject, key: str) -> tuple[str, int]:
+    def _copy_version(self, obj: OciObject, key: str) -> tuple[str, int, bytes]:
+        """The copy's MD5, its part count and the file's first ``HEAD_BYTES``."""
         part_size = choose_part_size(obj.size, self.options.part_size)
         if obj.size <= part_size:
-            return self._copy_single(obj, key), 1
+            md5, head = self._copy_single(obj, key)
+            return md5, 1, head
         return self._copy_multipart(obj, key, part_size)
 
     def _s3_call(self, fn: Callable[[], Any], what: str, cancel: CancelToken) -> Any:
         return call_with_retries(fn, self.s3_retry, is_retryable, cancel=cancel, what=what)
 
-    def _copy_single(self, obj: OciObject, key: str) -> str:
+    def _copy_single(self, obj: OciObject, key: str) -> tuple[str, bytes]:
         data = self.source.read(obj, cancel=self.cancel)
         md5 = _b64(hashlib.md5(data).digest())
         self._verify(obj, len(data), md5)
@@ -333,7 +343,7 @@ class Copier:
             self.cancel,
         )
         self._sent_bytes(len(data))
-        return md5
+        return md5, bytes(data[:HEAD_BYTES])
 
     def _create_upload(self, obj: OciObject, key: str, stop: CancelToken) -> str:
         attempts = 0
@@ -377,7 +387,7 @@ class Copier:
             if upload.get("Key") == key and upload.get("UploadId") not in (None, keep):
                 self._abort(key, upload["UploadId"])
 
-    def _copy_multipart(self, obj: OciObject, key: str, part_size: int) -> tuple[str, int]:
+    def _copy_multipart(self, obj: OciObject, key: str, part_size: int) -> tuple[str, int, bytes]:
         """Read parts in parallel, hash them in order as they arrive, upload each once hashed.
 
         A part holds its buffer from the start of its read until its upload is done (and,
@@ -413,6 +423,7 @@ class Copier:
 
         try:
             digest = hashlib.md5()
+            head = b""
             etags: dict[int, str] = {}
             ranges = iter(enumerate(range(0, obj.size, part_size), start=1))
             window = max(1, self.options.streams_per_file)
@@ -442,6 +453,8 @@ class Copier:
                     uploads[upload] = number
                     if inflater is not None:
                         inflater.feed(number, data)
+                    if number == 1:
+                        head = bytes(data[:HEAD_BYTES])
                     digest.update(data)
                     total += len(data)
                     del data
@@ -474,7 +487,7 @@ class Copier:
                 f"CompleteMultipartUpload {key}",
                 stop,
             )
-            return md5, len(completed)
+            return md5, len(completed), head
         except BaseException:
             stop.cancel()
             # Parts still uploading when the abort lands may survive it (S3 documents this),
