@@ -423,7 +423,7 @@ class Copier:
 
         try:
             digest = hashlib.md5()
-            head = b""
+            first_bytes = b""
             etags: dict[int, str] = {}
             ranges = iter(enumerate(range(0, obj.size, part_size), start=1))
             window = max(1, self.options.streams_per_file)
@@ -454,7 +454,7 @@ class Copier:
                     if inflater is not None:
                         inflater.feed(number, data)
                     if number == 1:
-                        head = bytes(data[:HEAD_BYTES])
+                        first_bytes = bytes(data[:HEAD_BYTES])
                     digest.update(data)
                     total += len(data)
                     del data
@@ -487,7 +487,7 @@ class Copier:
                 f"CompleteMultipartUpload {key}",
                 stop,
             )
-            return md5, len(completed), head
+            return md5, len(completed), first_bytes
         except BaseException:
             stop.cancel()
             # Parts still uploading when the abort lands may survive it (S3 documents this),
