@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dagster as dg
 
+from focus_pipeline.defs.alerts import build_alert_sensors
 from focus_pipeline.defs.assets import (
     build_byod_focus_reports,
     day_retry_policy,
@@ -24,9 +25,11 @@ def build_definitions(settings: FocusSettings) -> dg.Definitions:
         day_retry_policy(settings.step_retries, settings.step_retry_delay_seconds),
         progress_interval(settings.stalled_run_seconds),
     )
+    # Alerting is on by default once there is somewhere to send alerts to.
+    alert_sensors = build_alert_sensors(settings) if settings.alert_urls else []
     return dg.Definitions(
         assets=[oci_focus_reports_spec(partitions), byod],
-        sensors=[build_sensor(partitions, settings)],
+        sensors=[build_sensor(partitions, settings), *alert_sensors],
         resources=build_resources(settings),
         jobs=[focus_copy_job, check_connectivity],
     )

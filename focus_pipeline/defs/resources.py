@@ -20,6 +20,7 @@ from dagster_aws.s3 import S3Resource
 from dagster_aws.utils import construct_boto_client_retry_config
 from pydantic import Field, SecretStr
 
+from focus_pipeline.defs.alerts import AlertsResource
 from focus_pipeline.lib import variables as var
 from focus_pipeline.lib.errors import describe_oci_error, describe_s3_error
 from focus_pipeline.lib.naming import OciLayout, S3Layout
@@ -322,6 +323,8 @@ RESOURCES: dict[str, type[dg.ConfigurableResource]] = {
     "oci": OciFocusReportsResource,
     "s3": ByodS3Resource,
     "transfer": TransferResource,
+    # Harmless without FOCUS_ALERT_URLS: its methods then do nothing.
+    "alerts": AlertsResource,
 }
 
 
