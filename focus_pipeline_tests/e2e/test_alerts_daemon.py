@@ -113,8 +113,6 @@ def test_the_daemon_sends_each_alert_once(tmp_path, focus_env, oci_emulator) -> 
         assert FAKE_TOKEN not in log_path.read_text()
         home = Path(home_env["DAGSTER_HOME"])
         leaked = [
-            str(p)
-            for p in home.rglob("*")
-            if p.is_file() and FAKE_TOKEN.encode() in p.read_bytes()
+            str(p) for p in home.rglob("*") if p.is_file() and FAKE_TOKEN.encode() in p.read_bytes()
         ]
         assert leaked == []
