@@ -7,8 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from focus_pipeline_tests.conftest import TENANCY, b64md5, s3_contents
-from focus_pipeline_tests.instances import ROOT, dagster_home
+from focus_pipeline_tests.support import ROOT, TENANCY, b64md5, dagster_home, s3_contents
 
 DAY = "2024-11-28"
 FOLDER = "FOCUS Reports/2024/11/28/"
