@@ -24,6 +24,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlsplit
 
+from focus_pipeline.lib import variables as var
+
 _log = logging.getLogger(__name__)
 
 PRODUCT = "focus-pipeline"
@@ -417,12 +419,12 @@ def send(
         unloadable = [scheme_label(u) for u in targets if not notifier.add(u)]
         if unloadable:
             _log.warning(
-                "Alert %r: %d of %d alert URL(s) could not be loaded by Apprise (%s); check "
-                "FOCUS_ALERT_URLS.",
+                "Alert %r: %d of %d alert URL(s) could not be loaded by Apprise (%s); check %s.",
                 event,
                 len(unloadable),
                 len(targets),
                 ", ".join(unloadable),
+                var.ALERT_URLS,
             )
         if len(notifier) == 0:
             return False

@@ -91,6 +91,23 @@ def our_warnings(caplog: pytest.LogCaptureFixture) -> list[str]:
     ]
 
 
+def test_alert_sensors_exist_only_with_urls_and_run_by_default(focus_env, monkeypatch) -> None:
+    monkeypatch.delenv("FOCUS_ALERT_URLS", raising=False)
+    quiet = build_definitions(load_settings())
+    names = {s.name for s in quiet.sensors}
+    assert RUN_FAILURE_SENSOR not in names and TICK_WATCH_SENSOR not in names
+    assert not quiet.resources["alerts"].enabled()
+
+    defs = alerting_defs(monkeypatch, "json://127.0.0.1:9/hooks/x")
+    for name in (RUN_FAILURE_SENSOR, TICK_WATCH_SENSOR):
+        sensor = defs.get_sensor_def(name)
+        assert sensor.default_status == dg.DefaultSensorStatus.RUNNING
+        assert sensor.required_resource_keys == {"alerts"}
+    # The URLs reach Dagster as a reference to the variable, never as a value.
+    urls = defs.resources["alerts"].urls
+    assert isinstance(urls, dg.EnvVar) and urls.env_var_name == "FOCUS_ALERT_URLS"
+
+
 # --- failed copy runs ------------------------------------------------------------------------
 
 
