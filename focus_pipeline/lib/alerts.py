@@ -108,13 +108,14 @@ def secret_parts(url: str) -> set[str]:
     _, sep, rest = url.partition("://")
     if not sep:
         return parts
-    parts.add(rest)
     # Apprise's HTTP plugins log the request as http(s)://<host and path>.
     where = rest.split("?", 1)[0].split("#", 1)[0]
-    parts.add(where)
     slash = where.find("/")
-    if slash >= 0 and len(where) - slash >= MIN_SECRET_PART_CHARS:
-        parts.add(where[slash:])
+    parts.update(
+        p
+        for p in (rest, where, where[slash:] if slash >= 0 else "")
+        if len(p) >= MIN_SECRET_PART_CHARS
+    )
     try:
         split = urlsplit("x://" + rest)
         password = split.password
