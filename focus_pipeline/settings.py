@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from typing import Any
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from focus_pipeline.lib import naming, retry, transfer
+from focus_pipeline.lib import alerts, naming, retry, transfer
 from focus_pipeline.lib.gzip_check import DEFAULT_VERIFY_GZIP, VERIFY_GZIP_MODES, GzipVerify
 from focus_pipeline.lib.oci_source import (
     AUTH_MODES,
@@ -168,6 +169,22 @@ class FocusSettings(BaseSettings):
         description="How often the sensor also compares every day since FOCUS_START_DATE "
         "with OCI (0: never).",
     )
+    # Alerts (docs/DEPLOYMENT.md, "Alerts"). The URLs hold tokens: SecretStr keeps them out of
+    # reprs and validation messages, and the resource only ever gets an EnvVar reference.
+    alert_urls: SecretStr | None = Field(
+        None,
+        description="Apprise URLs alerts go to (Slack, Teams, email, PagerDuty, json:// "
+        "webhooks, ...), separated by spaces or commas; unset: no alerts.",
+    )
+    ui_url: str | None = Field(
+        None, description="Dagster UI base URL, for links to runs in alerts."
+    )
+    alert_after_failed_ticks: int = Field(
+        3,
+        ge=1,
+        le=alerts.MAX_FAILED_TICKS,
+        description="Consecutive failed ticks of the OCI sensor before one alert is sent.",
+    )
     date_format: str = Field(
         naming.DEFAULT_DATE_FORMAT, description="strftime format of the day in the S3 key."
     )
@@ -251,6 +268,25 @@ class FocusSettings(BaseSettings):
             raise ValueError("must be a URL like https://host[:port] with no path or query")
         return v.rstrip("/")
 
+    @field_validator("alert_urls")
+    @classmethod
+    def _alert_urls(cls, v: SecretStr | None) -> SecretStr | None:
+        if v is None:
+            return None
+        problem = alerts.url_list_problem(v.get_secret_value())
+        if problem:
+            raise ValueError(problem)
+        return v
+
+    @field_validator("ui_url", mode="before")
+    @classmethod
+    def _ui_url(cls, v: str | None) -> str | None:
+        if v in (None, ""):
+            return None
+        if not re.match(r"^https?://[^/?#\s]+(/[^?#\s]*)?$", v):
+            raise ValueError("must be the Dagster UI's address, like https://dagster.example.com")
+        return v.rstrip("/")
+
     @field_validator("oci_prefix")
     @classmethod
     def _oci_prefix(cls, v: str) -> str:
@@ -304,3 +340,13 @@ def load_settings(**overrides: object) -> FocusSettings:
         raise SettingsError(
             "Invalid focus-pipeline settings (see .env.example):\n  " + "\n  ".join(lines)
         ) from None
+
+
+def setting_field(name: str) -> Any:
+    """A resource field with the default and description of the setting ``name``: both are
+    written once, here. No bounds: resource values arrive as EnvVar references, checked only
+    at launch; the settings model validates the variables when the definitions load."""
+    field = FocusSettings.model_fields[name]
+    if field.is_required():
+        return Field(description=field.description)
+    return Field(default=field.get_default(), description=field.description)

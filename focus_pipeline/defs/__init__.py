@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dagster as dg
 
+from focus_pipeline.defs.alerts import build_alert_sensors
 from focus_pipeline.defs.assets import (
     Catalog,
     build_byod_focus_reports,
@@ -40,9 +41,11 @@ def build_definitions(settings: FocusSettings) -> dg.Definitions:
         progress_interval(settings.stalled_run_seconds),
     )
     assets = dg.with_source_code_references([oci_focus_reports_spec(partitions, about), byod])
+    # Alerting is on by default once there is somewhere to send alerts to.
+    alert_sensors = build_alert_sensors(settings) if settings.alert_urls else []
     return dg.Definitions(
         assets=assets,
-        sensors=[build_sensor(partitions, settings, health_job)],
+        sensors=[build_sensor(partitions, settings, health_job), *alert_sensors],
         resources=build_resources(settings),
         asset_checks=[day_up_to_date],
         jobs=[focus_copy_job, health_job, check_connectivity],

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from collections.abc import Sequence
 from typing import Any, ClassVar
 
 import boto3
@@ -20,6 +21,7 @@ from dagster_aws.s3 import S3Resource
 from dagster_aws.utils import construct_boto_client_retry_config
 from pydantic import Field, SecretStr
 
+from focus_pipeline.lib import alerts as lib_alerts
 from focus_pipeline.lib import variables as var
 from focus_pipeline.lib.errors import describe_oci_error, describe_s3_error
 from focus_pipeline.lib.naming import OciLayout, S3Layout
@@ -32,17 +34,7 @@ from focus_pipeline.lib.sweep import (
     sweep_stale_uploads,
 )
 from focus_pipeline.lib.transfer import MIB, TransferOptions
-from focus_pipeline.settings import FocusSettings, SettingsError, env_name
-
-
-def _setting(name: str) -> Any:
-    """A resource field with the default and description of the setting ``name``: both are
-    written once, in the settings model. No bounds here: values arrive as EnvVar references,
-    checked only at launch; FocusSettings validates the variables when the definitions load."""
-    field = FocusSettings.model_fields[name]
-    if field.is_required():
-        return Field(description=field.description)
-    return Field(default=field.get_default(), description=field.description)
+from focus_pipeline.settings import FocusSettings, SettingsError, env_name, setting_field
 
 
 class OciFocusReportsResource(dg.ConfigurableResource):
@@ -66,21 +58,21 @@ class OciFocusReportsResource(dg.ConfigurableResource):
         "retry_backoff_seconds": "retry_backoff_seconds",
     }
 
-    namespace: str = _setting("oci_namespace")
-    bucket: str = _setting("oci_bucket")
-    prefix: str = _setting("oci_prefix")
-    region: str | None = _setting("oci_region")
-    auth: str = _setting("oci_auth")
-    config_file: str = _setting("oci_config_file")
-    profile: str = _setting("oci_profile")
-    user: str | None = _setting("oci_user")
-    fingerprint: str | None = _setting("oci_fingerprint")
+    namespace: str = setting_field("oci_namespace")
+    bucket: str = setting_field("oci_bucket")
+    prefix: str = setting_field("oci_prefix")
+    region: str | None = setting_field("oci_region")
+    auth: str = setting_field("oci_auth")
+    config_file: str = setting_field("oci_config_file")
+    profile: str = setting_field("oci_profile")
+    user: str | None = setting_field("oci_user")
+    fingerprint: str | None = setting_field("oci_fingerprint")
     # Secrets: only ever EnvVar references (see build_resources).
-    private_key: str | None = _setting("oci_private_key")
-    private_key_passphrase: str | None = _setting("oci_private_key_passphrase")
-    endpoint: str | None = _setting("oci_endpoint")
-    max_retries: int = _setting("max_retries")
-    retry_backoff_seconds: float = _setting("retry_backoff_seconds")
+    private_key: str | None = setting_field("oci_private_key")
+    private_key_passphrase: str | None = setting_field("oci_private_key_passphrase")
+    endpoint: str | None = setting_field("oci_endpoint")
+    max_retries: int = setting_field("max_retries")
+    retry_backoff_seconds: float = setting_field("retry_backoff_seconds")
 
     def connection(self) -> OciConnection:
         api_key = None
@@ -152,15 +144,15 @@ class ByodS3Resource(S3Resource):
         description="botocore retries per S3 call after the first attempt; 0 leaves retries "
         f"to {var.MAX_RETRIES} (a larger value multiplies the two layers).",
     )
-    bucket: str = _setting("s3_bucket")
-    prefix: str = _setting("s3_prefix")
-    region_name: str | None = _setting("s3_region")
-    endpoint_url: str | None = _setting("s3_endpoint_url")
-    date_format: str = _setting("date_format")
-    name_separator: str = _setting("name_separator")
-    stale_upload_hours: int = _setting("stale_upload_hours")
-    max_retries: int = _setting("max_retries")
-    retry_backoff_seconds: float = _setting("retry_backoff_seconds")
+    bucket: str = setting_field("s3_bucket")
+    prefix: str = setting_field("s3_prefix")
+    region_name: str | None = setting_field("s3_region")
+    endpoint_url: str | None = setting_field("s3_endpoint_url")
+    date_format: str = setting_field("date_format")
+    name_separator: str = setting_field("name_separator")
+    stale_upload_hours: int = setting_field("stale_upload_hours")
+    max_retries: int = setting_field("max_retries")
+    retry_backoff_seconds: float = setting_field("retry_backoff_seconds")
     # Parallel part uploads of several files: botocore's default of 10 would queue them.
     max_pool_connections: int = Field(default=64, description="HTTP connections to S3 per run.")
 
@@ -278,10 +270,10 @@ class TransferResource(dg.ConfigurableResource):
         "verify_gzip": "verify_gzip",
     }
 
-    max_concurrent_transfers: int = _setting("max_concurrent_transfers")
-    streams_per_file: int = _setting("streams_per_file")
-    part_size_mb: int = _setting("part_size_mb")
-    verify_gzip: str = _setting("verify_gzip")
+    max_concurrent_transfers: int = setting_field("max_concurrent_transfers")
+    streams_per_file: int = setting_field("streams_per_file")
+    part_size_mb: int = setting_field("part_size_mb")
+    verify_gzip: str = setting_field("verify_gzip")
 
     def options(self) -> TransferOptions:
         return TransferOptions(
@@ -289,6 +281,56 @@ class TransferResource(dg.ConfigurableResource):
             streams_per_file=int(self.streams_per_file),
             max_concurrent_files=int(self.max_concurrent_transfers),
             verify_gzip=self.verify_gzip,  # type: ignore[arg-type]  # checked by TransferOptions
+        )
+
+
+class AlertsResource(dg.ConfigurableResource):
+    """Sends alerts to the Apprise URLs of ``FOCUS_ALERT_URLS``; does nothing without them.
+
+    ``urls`` is a secret (the URLs hold tokens): it is only ever an ``EnvVar`` reference, so
+    the UI and run config show the variable's name. Every method returns whether the message
+    was delivered, and never raises.
+    """
+
+    SETTINGS: ClassVar[dict[str, str]] = {"urls": "alert_urls", "ui_url": "ui_url"}
+
+    urls: str | None = setting_field("alert_urls")
+    ui_url: str | None = setting_field("ui_url")
+
+    def enabled(self) -> bool:
+        return bool(lib_alerts.split_urls(self.urls))
+
+    def _send(self, message: tuple[str, str], event: str, notify_type: str) -> bool:
+        if not self.enabled():
+            return False
+        title, body = message
+        return lib_alerts.send(self.urls or "", title, body, event=event, notify_type=notify_type)
+
+    def run_failed(
+        self, days: Sequence[str], reason: str, run_id: str, job_name: str | None = None
+    ) -> bool:
+        message = lib_alerts.run_failed(days, reason, run_id, self.ui_url, job_name)
+        return self._send(message, "copy run failed", lib_alerts.FAILURE)
+
+    def day_late(self, day: str, detail: str) -> bool:
+        return self._send(lib_alerts.day_late(day, detail), "day late", lib_alerts.WARNING)
+
+    def day_recovered(self, day: str, detail: str = "") -> bool:
+        return self._send(
+            lib_alerts.day_recovered(day, detail), "day recovered", lib_alerts.SUCCESS
+        )
+
+    def dead_run(self, run_id: str, day: str, message: str) -> bool:
+        built = lib_alerts.dead_run(run_id, day, message, self.ui_url)
+        return self._send(built, "dead run", lib_alerts.WARNING)
+
+    def sensor_failing(self, n: int, reason: str, sensor: str | None = None) -> bool:
+        built = lib_alerts.sensor_failing(n, reason, sensor)
+        return self._send(built, "sensor failing", lib_alerts.FAILURE)
+
+    def sensor_recovered(self, sensor: str | None = None) -> bool:
+        return self._send(
+            lib_alerts.sensor_recovered(sensor), "sensor recovered", lib_alerts.SUCCESS
         )
 
 
@@ -326,6 +368,8 @@ RESOURCES: dict[str, type[dg.ConfigurableResource]] = {
     "oci": OciFocusReportsResource,
     "s3": ByodS3Resource,
     "transfer": TransferResource,
+    # Harmless without FOCUS_ALERT_URLS: its methods then do nothing.
+    "alerts": AlertsResource,
 }
 
 

@@ -28,6 +28,7 @@ from typing import Any
 import dagster as dg
 
 from focus_pipeline.defs import checks, runs, state
+from focus_pipeline.defs.alerts import AlertsResource
 from focus_pipeline.defs.checks import HEALTH_JOB_NAME
 from focus_pipeline.defs.jobs import COPY_JOB_NAME, focus_copy_job
 from focus_pipeline.defs.resources import ByodS3Resource, OciFocusReportsResource
@@ -170,11 +171,13 @@ def build_sensor(
         context: dg.SensorEvaluationContext,
         oci: OciFocusReportsResource,
         s3: ByodS3Resource,
+        alerts: AlertsResource,
     ) -> dg.SensorResult:
         started = time.monotonic()
         for run, idle in runs.stalled_runs(context.instance, settings.stalled_run_seconds, clock()):
             message = runs.mark_dead(context.instance, run, idle)
             context.log.warning(f"Run {run.run_id} failed: {message}")
+            alerts.dead_run(run.run_id, run.tags.get(state.PARTITION_TAG, "?"), message)
 
         today = state.today_utc()
         window = lookback_days(today, lookback, first_day)
@@ -207,6 +210,9 @@ def build_sensor(
         )
         for late in out.turned_late:
             context.log.warning(f"{late.day} is late: {late.describe(clock())}")
+            alerts.day_late(late.day, late.describe(clock()))
+        for day in out.recovered:
+            alerts.day_recovered(day)
         return dg.SensorResult(
             run_requests=out.run_requests,
             asset_events=out.events,
