@@ -342,11 +342,19 @@ def load_settings(**overrides: object) -> FocusSettings:
         ) from None
 
 
+# The key under which a resource field names the setting it takes (see setting_field).
+SETTING_KEY = "focus_setting"
+
+
 def setting_field(name: str) -> Any:
     """A resource field with the default and description of the setting ``name``: both are
-    written once, here. No bounds: resource values arrive as EnvVar references, checked only
-    at launch; the settings model validates the variables when the definitions load."""
+    written once, here, and the field remembers which setting fills it. No bounds: resource
+    values arrive as EnvVar references, checked only at launch; the settings model validates
+    the variables when the definitions load."""
     field = FocusSettings.model_fields[name]
+    extra = {SETTING_KEY: name}
     if field.is_required():
-        return Field(description=field.description)
-    return Field(default=field.get_default(), description=field.description)
+        return Field(description=field.description, json_schema_extra=extra)
+    return Field(
+        default=field.get_default(), description=field.description, json_schema_extra=extra
+    )

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 from collections.abc import Sequence
-from typing import Any, ClassVar
+from typing import Any
 
 import boto3
 import dagster as dg
@@ -34,29 +34,17 @@ from focus_pipeline.lib.sweep import (
     sweep_stale_uploads,
 )
 from focus_pipeline.lib.transfer import MIB, TransferOptions
-from focus_pipeline.settings import FocusSettings, SettingsError, env_name, setting_field
+from focus_pipeline.settings import (
+    SETTING_KEY,
+    FocusSettings,
+    SettingsError,
+    env_name,
+    setting_field,
+)
 
 
 class OciFocusReportsResource(dg.ConfigurableResource):
     """The OCI bucket where Oracle writes your tenancy's FOCUS reports."""
-
-    # Resource field -> the setting it takes its value from.
-    SETTINGS: ClassVar[dict[str, str]] = {
-        "namespace": "oci_namespace",
-        "bucket": "oci_bucket",
-        "prefix": "oci_prefix",
-        "region": "oci_region",
-        "auth": "oci_auth",
-        "config_file": "oci_config_file",
-        "profile": "oci_profile",
-        "user": "oci_user",
-        "fingerprint": "oci_fingerprint",
-        "private_key": "oci_private_key",
-        "private_key_passphrase": "oci_private_key_passphrase",
-        "endpoint": "oci_endpoint",
-        "max_retries": "max_retries",
-        "retry_backoff_seconds": "retry_backoff_seconds",
-    }
 
     namespace: str = setting_field("oci_namespace")
     bucket: str = setting_field("oci_bucket")
@@ -126,18 +114,6 @@ class ByodS3Resource(S3Resource):
     ``max_attempts`` counts retries after the first attempt, whatever dagster-aws's field
     description says: 0 means one attempt.
     """
-
-    SETTINGS: ClassVar[dict[str, str]] = {
-        "bucket": "s3_bucket",
-        "prefix": "s3_prefix",
-        "region_name": "s3_region",
-        "endpoint_url": "s3_endpoint_url",
-        "date_format": "date_format",
-        "name_separator": "name_separator",
-        "stale_upload_hours": "stale_upload_hours",
-        "max_retries": "max_retries",
-        "retry_backoff_seconds": "retry_backoff_seconds",
-    }
 
     max_attempts: int = Field(
         default=0,
@@ -263,13 +239,6 @@ class TransferResource(dg.ConfigurableResource):
     """How hard a run pushes (files at once, parts per file, part size) and how much of each
     copy's content it verifies beyond size and MD5 (the gzip check)."""
 
-    SETTINGS: ClassVar[dict[str, str]] = {
-        "max_concurrent_transfers": "max_concurrent_transfers",
-        "streams_per_file": "streams_per_file",
-        "part_size_mb": "part_size_mb",
-        "verify_gzip": "verify_gzip",
-    }
-
     max_concurrent_transfers: int = setting_field("max_concurrent_transfers")
     streams_per_file: int = setting_field("streams_per_file")
     part_size_mb: int = setting_field("part_size_mb")
@@ -291,8 +260,6 @@ class AlertsResource(dg.ConfigurableResource):
     the UI and run config show the variable's name. Every method returns whether the message
     was delivered, and never raises.
     """
-
-    SETTINGS: ClassVar[dict[str, str]] = {"urls": "alert_urls", "ui_url": "ui_url"}
 
     urls: str | None = setting_field("alert_urls")
     ui_url: str | None = setting_field("ui_url")
@@ -373,9 +340,20 @@ RESOURCES: dict[str, type[dg.ConfigurableResource]] = {
 }
 
 
+def settings_of(cls: type[dg.ConfigurableResource]) -> dict[str, str]:
+    """A resource's fields that take a setting (declared with ``setting_field``), each with
+    the setting's name."""
+    found = {}
+    for name, field in cls.model_fields.items():
+        extra = field.json_schema_extra
+        if isinstance(extra, dict) and SETTING_KEY in extra:
+            found[name] = str(extra[SETTING_KEY])
+    return found
+
+
 def build_resources(settings: FocusSettings) -> dict[str, Any]:
-    """Each resource with the settings it declares in ``SETTINGS``."""
+    """Each resource with the settings its fields were declared with."""
     return {
-        key: cls(**{f: _value(settings, s) for f, s in cls.SETTINGS.items()})  # type: ignore[attr-defined]
+        key: cls(**{f: _value(settings, s) for f, s in settings_of(cls).items()})
         for key, cls in RESOURCES.items()
     }

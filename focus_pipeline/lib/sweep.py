@@ -153,15 +153,7 @@ def sweep_stale_uploads(
     cutoff = now - older_than
     prefix = list_prefix(s3_prefix)
     result = SweepResult(prefix=prefix)
-    try:
-        uploads = list(_uploads(s3_client, bucket, prefix, retry, page_size))
-    except ClientError as exc:
-        if _code(exc) in _DENIED:
-            result.denied = _code(exc)
-            return result
-        raise
-    result.listed = len(uploads)
-    for upload in uploads:
+    for upload in _listed(s3_client, bucket, prefix, retry, page_size, result):
         key, upload_id = upload.get("Key", ""), upload.get("UploadId", "")
         if not key.startswith(prefix) or not upload_id:
             continue  # the server ignored the prefix; this key is not ours to judge
@@ -175,6 +167,27 @@ def sweep_stale_uploads(
             continue
         _abort(s3_client, bucket, key, upload_id, retry, result)
     return result
+
+
+def _listed(
+    s3_client: Any,
+    bucket: str,
+    prefix: str,
+    retry: RetryPolicy,
+    page_size: int,
+    result: SweepResult,
+) -> list[dict[str, Any]]:
+    """Every open upload under ``prefix``, counted in ``result``; none when S3 refused the
+    listing, which ``result.denied`` then says (a refusal is never raised)."""
+    try:
+        uploads = list(_uploads(s3_client, bucket, prefix, retry, page_size))
+    except ClientError as exc:
+        if _code(exc) in _DENIED:
+            result.denied = _code(exc)
+            return []
+        raise
+    result.listed = len(uploads)
+    return uploads
 
 
 def abort_uploads_of(
@@ -192,15 +205,7 @@ def abort_uploads_of(
     """
     retry = retry or RetryPolicy()
     result = SweepResult(prefix=prefix)
-    try:
-        uploads = list(_uploads(s3_client, bucket, prefix, retry, PAGE_SIZE))
-    except ClientError as exc:
-        if _code(exc) in _DENIED:
-            result.denied = _code(exc)
-            return result
-        raise
-    result.listed = len(uploads)
-    for upload in uploads:
+    for upload in _listed(s3_client, bucket, prefix, retry, PAGE_SIZE, result):
         key, upload_id = upload.get("Key", ""), upload.get("UploadId", "")
         if key in keys and upload_id:
             _abort(s3_client, bucket, key, upload_id, retry, result)

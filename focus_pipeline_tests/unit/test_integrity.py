@@ -370,14 +370,14 @@ def test_a_gzip_failure_is_described_by_its_own_message() -> None:
 
 
 def test_verify_gzip_is_one_setting_from_the_environment_to_the_copy(monkeypatch, tmp_path) -> None:
-    from focus_pipeline.defs.resources import TransferResource, build_resources
+    from focus_pipeline.defs.resources import TransferResource, build_resources, settings_of
     from focus_pipeline.lib.transfer import TransferOptions
     from focus_pipeline.settings import FocusSettings, SettingsError, load_settings
 
     field = FocusSettings.model_fields["verify_gzip"]
     assert field.default == TransferOptions().verify_gzip == "multipart"
     assert all(mode in (field.description or "") for mode in VERIFY_GZIP_MODES)
-    assert TransferResource.SETTINGS["verify_gzip"] == "verify_gzip"
+    assert settings_of(TransferResource)["verify_gzip"] == "verify_gzip"
     with pytest.raises(ValueError, match="verify_gzip"):
         TransferOptions(verify_gzip="sometimes")  # type: ignore[arg-type]
 

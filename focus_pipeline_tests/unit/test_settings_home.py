@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from focus_pipeline.defs.resources import RESOURCES
+from focus_pipeline.defs.resources import RESOURCES, settings_of
 from focus_pipeline.lib import retry, variables
 from focus_pipeline.lib.oci_source import AUTH_MODES
 from focus_pipeline.lib.transfer import MIB, TransferOptions
@@ -22,7 +22,7 @@ def test_every_variable_named_in_messages_is_a_setting() -> None:
 @pytest.mark.parametrize("key", sorted(RESOURCES))
 def test_resource_fields_take_default_and_description_from_their_setting(key: str) -> None:
     cls = RESOURCES[key]
-    for field, setting in cls.SETTINGS.items():  # type: ignore[attr-defined]
+    for field, setting in settings_of(cls).items():  # type: ignore[attr-defined]
         ours, theirs = cls.model_fields[field], FIELDS[setting]
         assert ours.description == theirs.description, field
         if theirs.is_required():
@@ -32,7 +32,7 @@ def test_resource_fields_take_default_and_description_from_their_setting(key: st
 
 
 def test_every_setting_a_resource_needs_is_mapped_once() -> None:
-    mapped = [s for cls in RESOURCES.values() for s in cls.SETTINGS.values()]  # type: ignore[attr-defined]
+    mapped = [s for cls in RESOURCES.values() for s in settings_of(cls).values()]
     assert set(mapped) <= set(FIELDS)
     # Retries are per side: both resources take the pair, nothing else is taken twice.
     twice = {s for s in mapped if mapped.count(s) > 1}
