@@ -11,7 +11,7 @@ from focus_pipeline.defs.assets import (
     day_retry_policy,
     oci_focus_reports_spec,
 )
-from focus_pipeline.defs.checks import build_day_up_to_date
+from focus_pipeline.defs.checks import build_health_job
 from focus_pipeline.defs.jobs import check_connectivity, focus_copy_job
 from focus_pipeline.defs.partitions import daily_partitions
 from focus_pipeline.defs.resources import build_resources
@@ -33,7 +33,7 @@ def catalog(settings: FocusSettings) -> Catalog:
 def build_definitions(settings: FocusSettings) -> dg.Definitions:
     partitions = daily_partitions(settings.start_date)
     about = catalog(settings)
-    day_up_to_date, health_job = build_day_up_to_date(partitions, settings.late_after_minutes * 60)
+    health_job = build_health_job(partitions, settings.late_after_minutes * 60)
     byod = build_byod_focus_reports(
         partitions,
         about,
@@ -47,6 +47,5 @@ def build_definitions(settings: FocusSettings) -> dg.Definitions:
         assets=assets,
         sensors=[build_sensor(partitions, settings, health_job), *alert_sensors],
         resources=build_resources(settings),
-        asset_checks=[day_up_to_date],
         jobs=[focus_copy_job, health_job, check_connectivity],
     )

@@ -46,6 +46,12 @@ def check_specs(partitions_def: dg.PartitionsDefinition) -> list[dg.AssetCheckSp
             "skipped and listed here.",
         ),
         spec(
+            DAY_UP_TO_DATE,
+            "What was copied matches OCI's folder now: WARN while a difference is younger "
+            "than FOCUS_LATE_AFTER_MINUTES, ERROR once older. Recorded by every copy and, when "
+            "the sensor sees a day's verdict change between copies, by focus_health_job.",
+        ),
+        spec(
             REPORTS_ARE_FOCUS,
             "Each file copied that day is gzip with a FOCUS header: OCI's column set or a "
             "released FOCUS version (1.0-1.3), read from the first bytes of the copy. The copy "
@@ -94,38 +100,12 @@ def _metadata(verdict: UpToDate, to_copy: list[str]) -> dict[str, object]:
     return {"pending": verdict.pending, "verdict": verdict.verdict, "to_copy": to_copy[:20]}
 
 
-def build_day_up_to_date(
+def build_health_job(
     partitions_def: dg.PartitionsDefinition, late_after_seconds: float
-) -> tuple[dg.AssetChecksDefinition, dg.JobDefinition]:
-    """The ``day_up_to_date`` check (runnable for any day from the UI) and the job the sensor
-    launches to record a changed verdict: an op job, since Dagster 1.13 cannot give a job of
-    checks alone a partition."""
-
-    @dg.asset_check(
-        asset=BYOD_ASSET,
-        name=DAY_UP_TO_DATE,
-        partitions_def=partitions_def,
-        description=(
-            "What was copied matches OCI's folder now: WARN while a difference is younger "
-            "than FOCUS_LATE_AFTER_MINUTES, ERROR once older. The sensor judges the days it "
-            "lists on every tick and records a changed verdict through focus_health_job."
-        ),
-    )
-    def day_up_to_date(
-        context: dg.AssetCheckExecutionContext,
-        oci: OciFocusReportsResource,
-        s3: ByodS3Resource,
-    ) -> dg.AssetCheckResult:
-        now = time.time()
-        verdict, to_copy = judge_day(
-            context.instance, context.partition_key, oci, s3, None, late_after_seconds, now
-        )
-        return dg.AssetCheckResult(
-            passed=verdict.passed,
-            severity=_severity(verdict),
-            description=verdict.describe(now),
-            metadata=_metadata(verdict, to_copy),
-        )
+) -> dg.JobDefinition:
+    """The job the sensor launches to record a day's changed ``day_up_to_date`` verdict (launch
+    it for any day from the UI to judge it now): an op job that logs the check's evaluation
+    within a run, since a sensor cannot record it itself more than once per day."""
 
     @dg.op(name="record_day_up_to_date")
     def record(
@@ -160,7 +140,7 @@ def build_day_up_to_date(
     def focus_health_job() -> None:
         record()
 
-    return day_up_to_date, focus_health_job
+    return focus_health_job
 
 
 def check_results(outcome: DayOutcome) -> list[dg.AssetCheckResult]:
@@ -182,6 +162,15 @@ def check_results(outcome: DayOutcome) -> list[dg.AssetCheckResult]:
             metadata={"skipped": [{"name": s.name, "reason": s.reason} for s in outcome.skipped]},
         ),
         reports_are_focus(outcome),
+        dg.AssetCheckResult(
+            check_name=DAY_UP_TO_DATE,
+            asset_key=BYOD_ASSET,
+            passed=not outcome.missing,
+            # A file left missing by this copy failed it: the run's failure says why, and the
+            # sensor turns the day late if it stays so.
+            severity=dg.AssetCheckSeverity.WARN,
+            metadata={"pending": len(outcome.missing), "to_copy": outcome.missing[:20]},
+        ),
     ]
 
 

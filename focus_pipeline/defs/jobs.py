@@ -12,7 +12,6 @@ as the copy runs do, which is where a missing variable or policy actually bites.
 import dagster as dg
 from botocore.config import Config
 
-from focus_pipeline.defs.checks import DAY_UP_TO_DATE_KEY
 from focus_pipeline.defs.resources import ByodS3Resource, OciFocusReportsResource
 from focus_pipeline.defs.state import BYOD_ASSET
 from focus_pipeline.lib.connectivity import CheckResult, check_oci, check_s3
@@ -21,7 +20,7 @@ COPY_JOB_NAME = "focus_copy_job"
 
 focus_copy_job = dg.define_asset_job(
     name=COPY_JOB_NAME,
-    selection=dg.AssetSelection.assets(BYOD_ASSET) - dg.AssetSelection.checks(DAY_UP_TO_DATE_KEY),
+    selection=dg.AssetSelection.assets(BYOD_ASSET),
     description="Copies the FOCUS reports of one day (a partition) from OCI into the BYOD bucket.",
 )
 

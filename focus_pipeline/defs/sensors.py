@@ -79,8 +79,8 @@ class TickResult:
         if before == verdict.verdict:
             return
         self.health.verdicts[key] = verdict.verdict
-        if before is None and verdict.passed:
-            return  # first sight of a day that is fine: nothing to report
+        if verdict.passed and before != ERROR:
+            return  # a fine day first seen, or fixed by a copy that recorded the pass itself
         self.run_requests.append(
             dg.RunRequest(
                 job_name=HEALTH_JOB_NAME,

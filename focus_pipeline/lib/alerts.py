@@ -127,7 +127,15 @@ def secret_parts(url: str) -> set[str]:
     if split is not None:
         pieces += [v for _, v in parse_qsl(split.query, keep_blank_values=False)]
         pieces.append(split.fragment)
-    parts.update(p for p in pieces if len(p) >= MIN_SECRET_PART_CHARS)
+    # A host that is a DNS name or an address (it has dots) is where, not a token: Slack-like
+    # URLs put tokens where a host would be, and those have no dots. Redacting an address
+    # would garble the UI link in every message when the webhook runs on the UI's host.
+    host = (split.hostname or "") if split is not None else ""
+    parts.update(
+        p
+        for p in pieces
+        if len(p) >= MIN_SECRET_PART_CHARS and not ("." in host and p.lower() == host)
+    )
     return {p for p in parts if p}
 
 

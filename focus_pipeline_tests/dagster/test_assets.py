@@ -134,6 +134,7 @@ def test_unexpected_objects_are_skipped_with_a_warning_and_listed(
             "all_reports_copied": True,
             "no_unexpected_objects": False,
             "reports_are_focus": False,
+            "day_up_to_date": True,
         }
         logs = instance.all_logs(result.run_id)
         assert any("Skipped 'FOCUS Reports/2024/11/28/nested/x.csv.gz'" in e.message for e in logs)

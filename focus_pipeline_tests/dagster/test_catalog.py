@@ -39,6 +39,7 @@ def test_every_check_is_per_day(focus_env) -> None:
     assert names == {
         checks.ALL_REPORTS_COPIED,
         checks.NO_UNEXPECTED_OBJECTS,
+        checks.REPORTS_ARE_FOCUS,
         checks.DAY_UP_TO_DATE,
     }
     assert defs.resolve_job_def("focus_health_job").partitions_def is not None

@@ -22,7 +22,7 @@ def test_definitions_load_and_validate(focus_env) -> None:
     sensor = defs.get_sensor_def("oci_focus_reports_sensor")
     assert sensor.minimum_interval_seconds == 600
     assert sensor.default_status == dg.DefaultSensorStatus.RUNNING
-    assert set(defs.resources) == {"oci", "s3", "transfer"}
+    assert set(defs.resources) == {"oci", "s3", "transfer", "alerts"}
 
 
 def test_module_loads_from_the_cli(focus_env) -> None:

@@ -168,21 +168,28 @@ def test_status_prints_the_window_after_a_few_materializations(
     )
     rows = status_rows(out.stdout)
     assert list(rows) == ["2024-11-28", "2024-11-27", "2024-11-26", "2024-11-25"]
-    # DAY, OCI FILES, OCI BYTES, COPIED, COPIED BYTES, LAST COPY, PENDING, LAST RUN, STATE
+    # DAY, OCI FILES, OCI BYTES, COPIED, COPIED BYTES, LAST COPY, PENDING, LAST RUN,
+    # UP TO DATE (a difference first seen now is not late yet: WARN), STATE
     r = rows["2024-11-28"]
     assert r[1:5] == ["1", "4,100", "1", "4,000"] and r[6:] == [
         "1",
         "SUCCESS",
+        "WARN",
         "pending: 1 changed",
     ]
     assert re.fullmatch(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}", r[5])
     r = rows["2024-11-27"]
-    assert r[1:5] == ["3", "5,700", "2", "5,000"] and r[6:] == ["1", "SUCCESS", "pending: 1 new"]
-    assert rows["2024-11-26"][1:] == ["0", "0", "0", "0", "-", "0", "-", "no reports in OCI"]
+    assert r[1:5] == ["3", "5,700", "2", "5,000"]
+    assert r[6:] == ["1", "SUCCESS", "WARN", "pending: 1 new"]
+    assert rows["2024-11-26"][1:] == [
+        "0", "0", "0", "0", "-", "0", "-", "PASS", "no reports in OCI"
+    ]  # fmt: skip
     r = rows["2024-11-25"]
-    assert r[1:] == ["1", "1,000", "0", "0", "-", "1", "FAILURE", "failed: 1 new"]
+    assert r[1:] == ["1", "1,000", "0", "0", "-", "1", "FAILURE", "WARN", "failed: 1 new"]
     total = next(ln for ln in lines if ln.startswith("TOTAL"))
-    assert re.split(r"\s{2,}", total) == ["TOTAL", "5", "10,800", "3", "9,000", "3", "1 failed"]
+    assert re.split(r"\s{2,}", total) == [
+        "TOTAL", "5", "10,800", "3", "9,000", "3", "1 failed, 0 late"
+    ]  # fmt: skip
     assert "Daemon: no heartbeat in this instance" in out.stdout
 
 

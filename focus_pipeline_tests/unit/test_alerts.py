@@ -204,3 +204,11 @@ def test_a_bad_alert_url_stops_the_load_without_echoing_it(monkeypatch) -> None:
     monkeypatch.setenv("FOCUS_UI_URL", "dagster.example.com")
     with pytest.raises(SettingsError, match="FOCUS_UI_URL"):
         load_settings(oci_bucket=TENANCY, s3_bucket="byod-x", _env_file=None)
+
+
+def test_a_webhook_on_the_ui_host_leaves_the_run_link_readable() -> None:
+    url = "json://127.0.0.1:18767/hooks/tok3nS3cretWebhookValue42"
+    text = "Link: http://127.0.0.1:13000/runs/abc; token tok3nS3cretWebhookValue42"
+    scrubbed = alerts.redact(text, [url])
+    assert "http://127.0.0.1:13000/runs/abc" in scrubbed
+    assert "tok3nS3cretWebhookValue42" not in scrubbed
