@@ -18,60 +18,11 @@ import random
 from datetime import date, timedelta
 from typing import Any, Protocol
 
+from focus_pipeline.lib.focus_columns import OCI_COLUMNS
 from focus_pipeline.lib.naming import OCI_REPORTS_PREFIX
 
-FOCUS_COLUMNS: tuple[str, ...] = (
-    "AvailabilityZone",
-    "BilledCost",
-    "BillingAccountId",
-    "BillingAccountName",
-    "BillingCurrency",
-    "BillingPeriodEnd",
-    "BillingPeriodStart",
-    "ChargeCategory",
-    "ChargeDescription",
-    "ChargeFrequency",
-    "ChargePeriodEnd",
-    "ChargePeriodStart",
-    "ChargeSubcategory",
-    "CommitmentDiscountCategory",
-    "CommitmentDiscountId",
-    "CommitmentDiscountName",
-    "CommitmentDiscountType",
-    "EffectiveCost",
-    "InvoiceIssuer",
-    "ListCost",
-    "ListUnitPrice",
-    "PricingCategory",
-    "PricingQuantity",
-    "PricingUnit",
-    "Provider",
-    "Publisher",
-    "Region",
-    "ResourceId",
-    "ResourceName",
-    "ResourceType",
-    "ServiceCategory",
-    "ServiceName",
-    "SkuId",
-    "SkuPriceId",
-    "SubAccountId",
-    "SubAccountName",
-    "Tags",
-    "UsageQuantity",
-    "UsageUnit",
-    "oci_ReferenceNumber",
-    "oci_CompartmentId",
-    "oci_CompartmentName",
-    "oci_OverageFlag",
-    "oci_UnitPriceOverage",
-    "oci_BilledQuantityOverage",
-    "oci_CostOverage",
-    "oci_AttributedUsage",
-    "oci_AttributedCost",
-    "oci_BackReferenceNumber",
-)
-assert len(FOCUS_COLUMNS) == 49
+# The header OCI writes: one home, the pipeline's own recognition of it.
+FOCUS_COLUMNS: tuple[str, ...] = OCI_COLUMNS
 
 DEFAULT_FILE_ID = "0001000002103533"
 LEGACY_REPORT_NAMES: tuple[str, ...] = (

@@ -1,13 +1,12 @@
 """Checks of each day, shown in the UI next to the day they judge.
 
 Every check is partitioned like the asset, so a failed day stays red until that day passes,
-whatever later days do. ``all_reports_copied`` and ``no_unexpected_objects`` are computed from
-the same plan and results as the copy itself, so they cost no extra request to OCI or S3 (the
-destination may not even allow reading).
+whatever later days do. All four are computed from the same plan and results as the copy
+itself, so they cost no extra request to OCI or S3 (the destination may not even allow reading).
 
-``day_up_to_date`` is its own check: the sensor judges every day it lists on every tick, and
-when a day's verdict changes it launches ``focus_health_job`` for that day, which records the
-verdict (a sensor cannot record a partitioned check result itself more than once per day in
+``day_up_to_date`` is also judged by the sensor on every tick for every day it lists; when a
+day's verdict changes between copies it launches ``focus_health_job`` for that day, which
+records it (a sensor cannot record a partitioned check result itself more than once per day in
 Dagster 1.13: the second runless evaluation of a partition violates a unique index).
 """
 
