@@ -4,7 +4,6 @@ that names the event and the scheme and nothing else; the caller never sees an e
 from __future__ import annotations
 
 import logging
-import time
 
 import pytest
 
@@ -94,9 +93,8 @@ def test_a_url_apprise_cannot_load_is_named_by_its_scheme_only(receiver, logs) -
 def test_a_slow_receiver_is_cut_off(logs) -> None:
     with Receiver() as slow:
         slow.delay = 5.0
-        started = time.monotonic()
+        # Waiting for the answer would have delivered it (True): False proves the cut-off.
         assert alerts.send(slow.url, "t", "b", timeout=1.0) is False
-        assert time.monotonic() - started < 4.0
     assert len(our_warnings(logs)) == 1
     assert FAKE_TOKEN not in logs.text
 
